@@ -1,0 +1,244 @@
+"""site.toml, declared as a schema: every key's type and default in one place, exact errors for free."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .problems import Problem, display_path
+from .related import RelatedSettings
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    name: str
+    url: str
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str
+    base_url: str = "http://localhost:8000/"
+    author: str = ""
+    description: str = ""
+    language: str = "en"
+    timezone: str = "UTC"
+    posts_per_page: int = 10
+    permalink: str = "/posts/{slug}/"
+    feed_size: int = 20
+    menu: tuple[MenuItem, ...] = ()
+    related: RelatedSettings = field(default_factory=RelatedSettings)
+    deploy: Any = field(default_factory=lambda: MappingProxyType({}))
+    params: Any = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def base_path(self) -> str:
+        """The path part of base_url ('/blog/' when the site lives in a sub folder)."""
+        path = urlsplit(self.base_url).path or "/"
+        return path if path.endswith("/") else path + "/"
+
+    def absolute(self, site_path: str) -> str:
+        """An absolute URL for a site path like /posts/x/ (base_url always ends with /)."""
+        return self.base_url + site_path.lstrip("/")
+
+    def relative(self, site_path: str) -> str:
+        """A root-relative URL for a site path, keeping base_url's sub folder."""
+        return self.base_path + site_path.lstrip("/")
+
+
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _positive_int(v: Any) -> str | None:
+    return None if _is_int(v) and v > 0 else "must be a whole number above 0"
+
+
+def _text(v: Any) -> str | None:
+    return None if isinstance(v, str) else "must be text"
+
+
+def _nonempty_text(v: Any) -> str | None:
+    return None if isinstance(v, str) and v.strip() else "must be non-empty text"
+
+
+def _http_url(v: Any) -> str | None:
+    if not isinstance(v, str):
+        return "must be text"
+    parts = urlsplit(v)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return "must be an http(s) URL such as https://example.org/"
+    return None
+
+
+def _timezone(v: Any) -> str | None:
+    if not isinstance(v, str):
+        return "must be text such as 'Europe/Berlin'"
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        return f"unknown time zone {v!r}"
+    return None
+
+
+def _permalink(v: Any) -> str | None:
+    if not isinstance(v, str) or "{slug}" not in v:
+        return "must be a path pattern containing {slug}, e.g. /{year}/{month}/{slug}/"
+    unknown = set(re.findall(r"\{(\w*)\}", v)) - {"slug", "year", "month", "day"}
+    if unknown:
+        return f"unknown placeholder {{{sorted(unknown)[0]}}} (use slug, year, month, day)"
+    if ".." in v or "\\" in v:
+        return "must not contain '..' or backslashes"
+    return None
+
+
+def _table(v: Any) -> str | None:
+    return None if isinstance(v, dict) else "must be a table"
+
+
+def _menu(v: Any) -> str | None:
+    if not isinstance(v, list):
+        return "must be a list of {name, url} tables"
+    for item in v:
+        if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+            return "each menu item needs a 'name' and a 'url'"
+        url = item.get("url")
+        if not isinstance(url, str) or not (url.startswith("/") or _http_url(url) is None):
+            return f"menu url {url!r} must be a site path (/about/) or an http(s) URL"
+    return None
+
+
+# key: (check, default). Every key is optional except title.
+SCHEMA: dict[str, tuple[Callable[[Any], str | None], Any]] = {
+    "title": (_nonempty_text, None),
+    "base_url": (_http_url, "http://localhost:8000/"),
+    "author": (_text, ""),
+    "description": (_text, ""),
+    "language": (_text, "en"),
+    "timezone": (_timezone, "UTC"),
+    "posts_per_page": (_positive_int, 10),
+    "permalink": (_permalink, "/posts/{slug}/"),
+    "feed_size": (_positive_int, 20),
+    "menu": (_menu, None),
+    "related": (_table, None),
+    "deploy": (_table, None),
+    "params": (_table, None),
+}
+
+RELATED_SCHEMA: dict[str, Callable[[Any], str | None]] = {
+    "count": lambda v: None if _is_int(v) and v >= 0 else "must be a whole number, 0 or more",
+    "include_newer": lambda v: None if isinstance(v, bool) else "must be true or false",
+    "min_score": lambda v: None
+    if isinstance(v, int | float) and not isinstance(v, bool)
+    else "must be a number",
+    "weights": _table,
+}
+WEIGHT_KEYS = ("text", "tags", "category", "date")
+
+DEFAULT_MENU = (
+    MenuItem("Home", "/"),
+    MenuItem("Archive", "/archive/"),
+    MenuItem("Tags", "/tags/"),
+)
+
+
+def load_config(site_dir: Path, overrides: dict[str, Any] | None = None) -> tuple[SiteConfig | None, list[Problem]]:
+    path = site_dir / "site.toml"
+    shown = display_path(path, site_dir)
+    if not path.is_file():
+        return None, [Problem(shown, None, "site.toml not found: a site folder needs one with at least title = \"...\"")]
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+        data = tomllib.loads(text)
+    except UnicodeDecodeError:
+        return None, [Problem(shown, 1, "file is not UTF-8; save it as UTF-8")]
+    except tomllib.TOMLDecodeError as err:
+        match = re.search(r"line (\d+)", str(err))
+        return None, [Problem(shown, int(match.group(1)) if match else 1, f"invalid TOML: {err}")]
+    data.update(overrides or {})
+    return parse_config(data, shown, text)
+
+
+def _line_of(text: str, key: str, table: str | None = None) -> int | None:
+    start = 0
+    if table:
+        header = re.search(rf"^\s*\[{re.escape(table)}\]", text, re.MULTILINE)
+        if not header:
+            return None
+        start = header.end()
+    match = re.compile(rf"^\s*{re.escape(key)}\s*=", re.MULTILINE).search(text, start)
+    if match:
+        return text.count("\n", 0, match.start()) + 1
+    header = re.search(rf"^\s*\[\[?{re.escape(key)}\]", text, re.MULTILINE)
+    return text.count("\n", 0, header.start()) + 1 if header else None
+
+
+def parse_config(data: dict[str, Any], shown: str, text: str = "") -> tuple[SiteConfig | None, list[Problem]]:
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in SCHEMA:
+            problems.append(
+                Problem(shown, _line_of(text, key), f"unknown key '{key}' (known: {', '.join(SCHEMA)})")
+            )
+            continue
+        check, _ = SCHEMA[key]
+        error = check(value)
+        if error:
+            problems.append(Problem(shown, _line_of(text, key), f"'{key}' {error}"))
+        else:
+            values[key] = value
+    if "title" not in data:
+        problems.append(Problem(shown, 1, "missing required key 'title'"))
+    related = _related_settings(values.pop("related", {}) or {}, shown, text, problems)
+    if problems:
+        return None, problems
+    menu = values.pop("menu", None)
+    config = SiteConfig(
+        **{k: v for k, v in values.items() if k not in ("deploy", "params")},
+        menu=tuple(MenuItem(m["name"], m["url"]) for m in menu) if menu is not None else DEFAULT_MENU,
+        related=related,
+        deploy=MappingProxyType(values.get("deploy", {})),
+        params=MappingProxyType(values.get("params", {})),
+    )
+    if not config.base_url.endswith("/"):
+        config = _replace_base(config, config.base_url + "/")
+    return config, []
+
+
+def _replace_base(config: SiteConfig, base_url: str) -> SiteConfig:
+    from dataclasses import replace
+
+    return replace(config, base_url=base_url)
+
+
+def _related_settings(table: dict, shown: str, text: str, problems: list[Problem]) -> RelatedSettings:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        check = RELATED_SCHEMA.get(key)
+        line = _line_of(text, key, "related")
+        if check is None:
+            problems.append(
+                Problem(shown, line, f"unknown key 'related.{key}' (known: {', '.join(RELATED_SCHEMA)})")
+            )
+        elif error := check(value):
+            problems.append(Problem(shown, line, f"'related.{key}' {error}"))
+        else:
+            values[key] = value
+    weights = dict(RelatedSettings().weights)
+    for key, value in (values.pop("weights", None) or {}).items():
+        line = _line_of(text, key, "related.weights")
+        if key not in WEIGHT_KEYS:
+            problems.append(Problem(shown, line, f"unknown related weight '{key}' (known: {', '.join(WEIGHT_KEYS)})"))
+        elif not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
+            problems.append(Problem(shown, line, f"related weight '{key}' must be a number, 0 or more"))
+        else:
+            weights[key] = float(value)
+    return RelatedSettings(**values, weights=MappingProxyType(weights))

@@ -1,0 +1,405 @@
+"""Posts and pages: read Markdown files with front matter into frozen Post objects.
+
+Every problem is collected as `path:line: message` (line of the front matter key when
+known) so that one run reports them all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+from zoneinfo import ZoneInfo
+
+import frontmatter
+import yaml
+from frontmatter.default_handlers import BaseHandler, YAMLHandler
+
+from .problems import Problem, display_path
+from .taxonomy import slugify
+
+try:
+    _YAML_LOADER = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _YAML_LOADER = yaml.SafeLoader
+
+KNOWN_FIELDS = {
+    "title",
+    "date",
+    "updated",
+    "lastmod",
+    "slug",
+    "tags",
+    "category",
+    "categories",
+    "summary",
+    "description",
+    "draft",
+    "author",
+    "image",
+    "related",
+}
+
+
+@dataclass(frozen=True)
+class Post:
+    """One Markdown source, parsed. Kind "post" is dated and listed; kind "page" stands alone."""
+
+    source: Path
+    kind: str
+    title: str
+    date: dt.datetime | None
+    slug: str
+    body: str
+    body_line: int = 1
+    updated: dt.datetime | None = None
+    tags: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    summary: str = ""
+    draft: bool = False
+    author: str | None = None
+    image: str | None = None
+    related: tuple[str, ...] | None = None
+    show_related: bool = True
+    params: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    url: str = "/"
+    field_lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def category(self) -> str | None:
+        return self.categories[0] if self.categories else None
+
+    def line_of(self, key: str) -> int | None:
+        return self.field_lines.get(key)
+
+
+class _TOMLHandler(BaseHandler):
+    """python-frontmatter's TOML handler needs the `toml` package; the stdlib reads TOML now."""
+
+    FM_BOUNDARY = re.compile(r"^\+{3,}\s*$", re.MULTILINE)
+    START_DELIMITER = END_DELIMITER = "+++"
+
+    def load(self, fm: str, **kwargs: object) -> dict:
+        return tomllib.loads(fm)
+
+    def export(self, metadata: dict, **kwargs: object) -> str:  # pragma: no cover - unused
+        raise NotImplementedError
+
+
+_HANDLERS = [YAMLHandler(), _TOMLHandler()]
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    timezone: str = "UTC"
+    now: dt.datetime | None = None
+    permalink: str = "/posts/{slug}/"
+
+
+def read_sources(
+    posts_dir: Path, pages_dir: Path, site_root: Path, options: ReadOptions
+) -> tuple[list[Post], list[Problem]]:
+    """Read every post and page; drafts and future posts are kept (the site stage filters)."""
+    posts: list[Post] = []
+    problems: list[Problem] = []
+    for kind, folder in (("post", posts_dir), ("page", pages_dir)):
+        for path in markdown_files(folder):
+            post, found = read_file(path, kind, site_root, options)
+            problems.extend(found)
+            if post is not None:
+                posts.append(post)
+    return posts, problems
+
+
+def markdown_files(folder: Path) -> list[Path]:
+    """Markdown files under folder, sorted; links pointing outside the folder are not followed."""
+    if not folder.is_dir():
+        return []
+    root = folder.resolve()
+    found = []
+    for path in sorted(folder.rglob("*.md")):
+        if path.is_symlink():
+            try:
+                path.resolve().relative_to(root)
+            except ValueError:
+                continue
+        if path.is_file():
+            found.append(path)
+    return found
+
+
+def read_file(
+    path: Path, kind: str, site_root: Path, options: ReadOptions
+) -> tuple[Post | None, list[Problem]]:
+    shown = display_path(path, site_root)
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        return None, [Problem(shown, None, f"cannot read file: {err.strerror}")]
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        return None, [
+            Problem(shown, line, f"file is not UTF-8 (byte 0x{raw[err.start]:02x}); save it as UTF-8")
+        ]
+    return parse_text(text, path, shown, kind, options)
+
+
+def parse_text(
+    text: str, path: Path, shown: str, kind: str, options: ReadOptions
+) -> tuple[Post | None, list[Problem]]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    meta, fm_text, body, body_line, problems = _split_front_matter(text, shown)
+    if meta is None:
+        return None, problems
+    lines = _key_lines(fm_text)
+    problems = []
+
+    def problem(key: str | None, message: str) -> None:
+        problems.append(Problem(shown, lines.get(key, 1) if key else 1, message))
+
+    title = meta.get("title")
+    if title is None or (isinstance(title, str) and not title.strip()):
+        problem("title", "missing required front matter field 'title'")
+        title = ""
+    elif not isinstance(title, str | int | float):
+        problem("title", "'title' must be text")
+        title = ""
+
+    date = _field_date(meta, "date", options, problem)
+    if kind == "post" and date is None and "date" not in meta:
+        problem(None, "missing required front matter field 'date'")
+    updated = _field_date(meta, "updated", options, problem) or _field_date(
+        meta, "lastmod", options, problem
+    )
+
+    slug_source = meta.get("slug") or path.stem
+    slug = slugify(str(slug_source))
+    if not slug:
+        problem("slug" if "slug" in meta else None, f"cannot make a URL slug from {slug_source!r}")
+
+    tags = _string_list(meta.get("tags"), "tags", problem)
+    categories = _string_list(meta.get("categories", meta.get("category")), "category", problem)
+
+    summary = meta.get("summary", meta.get("description"))
+    if summary is not None and not isinstance(summary, str):
+        problem("summary", "'summary' must be text")
+        summary = None
+
+    draft = meta.get("draft", False)
+    if not isinstance(draft, bool):
+        problem("draft", "'draft' must be true or false")
+        draft = False
+
+    related = meta.get("related")
+    show_related = related is not False
+    pinned: tuple[str, ...] | None = None
+    if isinstance(related, list | str):
+        pinned = tuple(slugify(s) for s in _string_list(related, "related", problem))
+    elif related not in (None, True, False):
+        problem("related", "'related' must be a list of slugs, or false")
+
+    author = meta.get("author")
+    image = meta.get("image")
+    for key, value in (("author", author), ("image", image)):
+        if value is not None and not isinstance(value, str):
+            problem(key, f"'{key}' must be text")
+
+    if problems:
+        return None, problems
+
+    params = {k: v for k, v in meta.items() if k not in KNOWN_FIELDS}
+    post = Post(
+        source=path,
+        kind=kind,
+        title=str(title).strip(),
+        date=date,
+        updated=updated,
+        slug=slug,
+        body=body,
+        body_line=body_line,
+        tags=tags,
+        categories=categories,
+        summary=(summary or "").strip() or first_paragraph_text(body),
+        draft=draft,
+        author=author,
+        image=image,
+        related=pinned,
+        show_related=show_related,
+        params=MappingProxyType(params),
+        url=post_url(kind, slug, date, options.permalink),
+        field_lines=MappingProxyType(lines),
+    )
+    return post, []
+
+
+def _split_front_matter(text: str, shown: str):
+    """Returns (meta, front matter text, body, line the body starts on, problems)."""
+    handler = frontmatter.detect_format(text, _HANDLERS)
+    if handler is None:
+        return None, "", text, 1, [Problem(shown, 1, "no front matter: start the file with ---")]
+    try:
+        before, fm_text, body = handler.FM_BOUNDARY.split(text, 2)
+    except ValueError:
+        return None, "", text, 1, [Problem(shown, 1, "front matter is not closed (missing ---)")]
+    if before.strip():
+        return None, "", text, 1, [Problem(shown, 1, "front matter must start on the first line")]
+    fm_start_line = before.count("\n") + 2  # the line after the opening delimiter
+    closing_line = fm_start_line + fm_text.count("\n") - 1
+    body_line = closing_line + _leading_newlines(body)
+    try:
+        if isinstance(handler, _TOMLHandler):
+            meta = tomllib.loads(fm_text)
+        else:
+            meta = yaml.load(fm_text, Loader=_YAML_LOADER)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = fm_start_line + (mark.line if mark else 0) - 1
+        reason = err.problem or str(err)
+        return None, "", body, body_line, [Problem(shown, line, f"invalid YAML front matter: {reason}")]
+    except yaml.YAMLError as err:
+        return None, "", body, body_line, [Problem(shown, 1, f"invalid YAML front matter: {err}")]
+    except tomllib.TOMLDecodeError as err:
+        match = re.search(r"line (\d+)", str(err))
+        line = fm_start_line + int(match.group(1)) - 2 if match else 1
+        return None, "", body, body_line, [Problem(shown, line, f"invalid TOML front matter: {err}")]
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        return None, "", body, body_line, [Problem(shown, fm_start_line, "front matter must be key: value pairs")]
+    meta = {str(k): v for k, v in meta.items()}
+    # the lines dict wants absolute line numbers
+    return meta, _offset_text(fm_text, fm_start_line), body.lstrip("\n"), body_line, []
+
+
+def _offset_text(fm_text: str, first_line: int) -> str:
+    """Pads the front matter so that line numbers found in it are the file's."""
+    return "\n" * (first_line - 1) + fm_text.lstrip("\n")
+
+
+def _leading_newlines(body: str) -> int:
+    return len(body) - len(body.lstrip("\n"))
+
+
+_KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*[:=]", re.MULTILINE)
+
+
+def _key_lines(fm_text: str) -> dict[str, int]:
+    lines: dict[str, int] = {}
+    for match in _KEY_LINE.finditer(fm_text):
+        lines.setdefault(match.group(1), fm_text.count("\n", 0, match.start()) + 1)
+    return lines
+
+
+_DATE_FORMATS = (
+    "%Y-%m-%d %H:%M:%S %z",
+    "%Y-%m-%d %H:%M %z",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%d %B %Y",
+    "%B %d, %Y",
+    "%a, %d %b %Y %H:%M:%S %z",
+)
+
+
+def parse_date(value: object, timezone: str = "UTC") -> dt.datetime | None:
+    """Any common date form to an aware datetime; None when it cannot be read."""
+    zone = ZoneInfo(timezone)
+    if isinstance(value, dt.datetime):
+        result = value
+    elif isinstance(value, dt.date):
+        result = dt.datetime(value.year, value.month, value.day)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text.endswith("Z"):
+            text = text[:-1] + "+00:00"
+        try:
+            result = dt.datetime.fromisoformat(text)
+        except ValueError:
+            result = None
+            for fmt in _DATE_FORMATS:
+                try:
+                    result = dt.datetime.strptime(text, fmt)
+                    break
+                except ValueError:
+                    continue
+            if result is None:
+                return None
+    else:
+        return None
+    if result.tzinfo is None:
+        result = result.replace(tzinfo=zone)
+    return result
+
+
+def _field_date(meta, key, options, problem):
+    if key not in meta or meta[key] in (None, ""):
+        return None
+    value = parse_date(meta[key], options.timezone)
+    if value is None:
+        problem(key, f"cannot read '{key}' {meta[key]!r} as a date (use YYYY-MM-DD or ISO 8601)")
+    return value
+
+
+def _string_list(value, key, problem) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        items = [v.strip() for v in value.split(",")]
+    elif isinstance(value, list | tuple):
+        items = []
+        for item in value:
+            if isinstance(item, str | int | float) and not isinstance(item, bool):
+                items.append(str(item).strip())
+            else:
+                problem(key, f"'{key}' must be a list of words")
+                return ()
+    else:
+        problem(key, f"'{key}' must be a list or a comma-separated string")
+        return ()
+    seen: dict[str, None] = {}
+    for item in items:
+        if item:
+            seen.setdefault(item, None)
+    return tuple(seen)
+
+
+_FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
+_SHORTCODE = re.compile(r"\{\{[<%].*?[>%]\}\}", re.DOTALL)
+_MD_NOISE = re.compile(r"!\[[^\]]*\]\([^)]*\)|\[([^\]]*)\]\([^)]*\)|[*_`#>]|<[^>]+>")
+
+
+def first_paragraph_text(body: str, limit: int = 300) -> str:
+    """Plain text of the first paragraph: the default summary for lists and feeds."""
+    text = _SHORTCODE.sub("", _FENCE.sub("", body))
+    for block in re.split(r"\n\s*\n", text):
+        block = block.strip()
+        if not block or block.startswith(("#", "|", "    ", "<")):
+            continue
+        plain = " ".join(_MD_NOISE.sub(lambda m: m.group(1) or "", block).split())
+        if plain:
+            if len(plain) > limit:
+                plain = plain[:limit].rsplit(" ", 1)[0] + "…"
+            return plain
+    return ""
+
+
+def post_url(kind: str, slug: str, date: dt.datetime | None, permalink: str) -> str:
+    if kind == "page":
+        return f"/{slug}/"
+    date = date or dt.datetime(1970, 1, 1)
+    url = permalink.format(
+        slug=slug, year=f"{date.year:04d}", month=f"{date.month:02d}", day=f"{date.day:02d}"
+    )
+    if not url.startswith("/"):
+        url = "/" + url
+    if not url.endswith("/"):
+        url += "/"
+    return url

@@ -1,0 +1,128 @@
+"""Tags, categories, archive and pagination: the indexes built from the list of posts."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+
+
+def slugify(text: str) -> str:
+    """URL- and file-safe slug: lowercase ASCII words joined by '-'.
+
+    Never yields '.', '..', separators or Windows device names, so a slug is always
+    one safe path segment inside the output folder.
+    """
+    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
+    text = text.lower().replace("+", " plus ").replace("&", " and ")
+    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    slug = slug[:100].strip("-")
+    if slug in _RESERVED:
+        slug = f"{slug}-"
+    return slug
+
+
+@dataclass(frozen=True)
+class Term:
+    """A tag or category with the posts that carry it, newest first."""
+
+    kind: str  # "tags" or "categories"
+    name: str
+    slug: str
+    posts: tuple  # tuple[Post, ...]
+
+    @property
+    def url(self) -> str:
+        return f"/{self.kind}/{self.slug}/"
+
+    @property
+    def count(self) -> int:
+        return len(self.posts)
+
+
+def build_terms(posts: Sequence, kind: str) -> tuple[Term, ...]:
+    """Groups posts (already newest first) by tag or category; names that slugify alike merge."""
+    groups: dict[str, tuple[str, list]] = {}
+    for post in posts:
+        names = post.tags if kind == "tags" else post.categories
+        for name in names:
+            slug = slugify(name)
+            if not slug:
+                continue
+            first_name, members = groups.setdefault(slug, (name, []))
+            if not members or members[-1] is not post:
+                members.append(post)
+    terms = [Term(kind, name, slug, tuple(members)) for slug, (name, members) in groups.items()]
+    return tuple(sorted(terms, key=lambda t: (t.name.lower(), t.slug)))
+
+
+@dataclass(frozen=True)
+class Paginator:
+    """What a list template needs to draw one page of a paginated list."""
+
+    number: int
+    total: int
+    items: tuple
+    base_url: str
+
+    def url_for(self, number: int) -> str:
+        return self.base_url if number == 1 else f"{self.base_url}page/{number}/"
+
+    @property
+    def url(self) -> str:
+        return self.url_for(self.number)
+
+    @property
+    def prev_url(self) -> str | None:
+        return self.url_for(self.number - 1) if self.number > 1 else None
+
+    @property
+    def next_url(self) -> str | None:
+        return self.url_for(self.number + 1) if self.number < self.total else None
+
+
+def paginate(items: Sequence[T], per_page: int, base_url: str) -> list[Paginator]:
+    per_page = max(1, per_page)
+    chunks = [tuple(items[i : i + per_page]) for i in range(0, len(items), per_page)] or [()]
+    return [Paginator(n, len(chunks), chunk, base_url) for n, chunk in enumerate(chunks, 1)]
+
+
+@dataclass(frozen=True)
+class ArchiveMonth:
+    year: int
+    month: int
+    posts: tuple
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+@dataclass(frozen=True)
+class ArchiveYear:
+    year: int
+    months: tuple[ArchiveMonth, ...]
+
+    @property
+    def count(self) -> int:
+        return sum(len(m.posts) for m in self.months)
+
+
+def build_archive(posts: Sequence) -> tuple[ArchiveYear, ...]:
+    """Years and months, newest first, for /archive/."""
+    by_year: dict[int, dict[int, list]] = {}
+    for post in posts:
+        by_year.setdefault(post.date.year, {}).setdefault(post.date.month, []).append(post)
+    return tuple(
+        ArchiveYear(
+            year,
+            tuple(ArchiveMonth(year, m, tuple(ps)) for m, ps in sorted(months.items(), reverse=True)),
+        )
+        for year, months in sorted(by_year.items(), reverse=True)
+    )
