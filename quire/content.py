@@ -178,7 +178,7 @@ def parse_text(
         meta, "lastmod", options, problem
     )
 
-    slug_source = meta.get("slug") or path.stem
+    slug_source = meta.get("slug") or (path.parent.name if path.name == "index.md" else path.stem)
     slug = slugify(str(slug_source))
     if not slug:
         problem("slug" if "slug" in meta else None, f"cannot make a URL slug from {slug_source!r}")

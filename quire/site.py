@@ -490,11 +490,12 @@ def static_files(site: Path, posts: Sequence[content.Post]) -> list[tuple[str, P
         if rel == "products.yaml" or top in ("posts", "pages") or path.suffix == ".md":
             continue
         found.append((rel, path))
-    for post in posts:  # files beside a post, in a folder named like it, go next to its page
-        folder = post.source.parent / (post.source.stem if post.source.name != "index.md" else "")
-        if post.source.name == "index.md":
-            folder = post.source.parent
-        if folder.is_dir() and folder != site / "content" / "posts":
+    for (
+        post
+    ) in posts:  # a bundle (SLUG/index.md) or a folder named like the post: copied next to it
+        bundle = post.source.name == "index.md"
+        folder = post.source.parent if bundle else post.source.with_suffix("")
+        if folder.is_dir() and (bundle or folder != site / "content" / "posts"):
             base = post.url.strip("/")
             for path, rel in _walk_pairs(folder):
                 if path.suffix != ".md":

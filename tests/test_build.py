@@ -365,3 +365,16 @@ def test_sample_site_builds(tmp_path: Path):
     assert code == 0, stderr
     assert len(list((out / "posts").glob("*/index.html"))) >= 6
     assert (out / "about" / "index.html").is_file()
+
+
+def test_page_bundle_slug_and_files(site: Path):
+    write(
+        site / "content" / "posts" / "studio-display" / "index.md",
+        "---\ntitle: Bundle\ndate: 2024-01-01\n---\n![x](photo.jpg)\n",
+    )
+    write(site / "content" / "posts" / "studio-display" / "photo.jpg", "jpg")
+    out = site.parent / "out"
+    code, _, stderr = build_site(site, out)
+    assert code == 0, stderr
+    assert (out / "posts" / "studio-display" / "index.html").is_file()
+    assert (out / "posts" / "studio-display" / "photo.jpg").read_text() == "jpg"
