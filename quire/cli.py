@@ -18,11 +18,29 @@ def _add_build(subparsers) -> None:
     p.add_argument("--drafts", action="store_true", help="include drafts and future-dated posts")
     p.add_argument("--base-url", default=None, help="override base_url from site.toml")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="processes rendering Markdown; default: one per core (1: no worker processes)",
+    )
     p.set_defaults(run=run_build)
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
 def run_build(args: argparse.Namespace) -> int:
-    from .site import BuildOptions, build
+    from .buildinfo import BuildOptions, quick_result
 
     site = Path(args.site)
     out = Path(args.output) if args.output else site / "output"
@@ -32,9 +50,15 @@ def run_build(args: argparse.Namespace) -> int:
         drafts=args.drafts,
         base_url=args.base_url,
         strict=args.strict,
+        jobs=args.jobs,
+        progress=sys.stderr.isatty(),
     )
     try:
-        result = build(options)
+        result = quick_result(options)
+        if result is None:  # there is work: only now import the pipeline (Markdown, Jinja...)
+            from .site import build
+
+            result = build(options)
     except BuildFailed as failed:
         for problem in failed.problems:
             print(problem, file=sys.stderr)

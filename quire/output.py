@@ -86,6 +86,32 @@ class StagedOutput:
         target.write_bytes(data)
         self.written += 1
 
+    def keep(self, relpath: str, signature: tuple[int, int, int]) -> bool:
+        """Link the previous output's file, unread, when the build cache proves it current
+        and its (size, mtime_ns, inode) show nobody touched it since; False if it cannot."""
+        if self.previous is None:
+            return False
+        path = safe_relpath(relpath)
+        key = str(path)
+        if key in self.paths:
+            raise OutputError(f"two pages want the same output file {key}")
+        old = self.previous / path
+        try:
+            st = old.stat(follow_symlinks=False)
+        except OSError:
+            return False
+        if (st.st_size, st.st_mtime_ns, st.st_ino) != tuple(signature):
+            return False
+        target = self.staging / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(old, target)
+        except OSError:
+            return False
+        self.paths.add(key)
+        self.unchanged += 1
+        return True
+
     def copy(self, relpath: str, source: Path) -> None:
         """Copy a static file (theme asset, image); linked from the old output when unchanged."""
         path = safe_relpath(relpath)
