@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import catalog as catalog_stage
-from . import content, feeds, output, related, render, taxonomy
+from . import content, feeds, output, related, render, search, taxonomy
 from .config import SiteConfig, load_config
 from .markdown import RenderedBody, Shortcode, ShortcodeError, render_body
 from .problems import BuildFailed, Problem, display_path, errors_only
@@ -413,6 +413,13 @@ def page_jobs(
     )
     jobs.append(
         PageJob(
+            "search/index.html",
+            "search.html",
+            {"page": info("Search", "/search/", "search", feeds=site_feeds)},
+        )
+    )
+    jobs.append(
+        PageJob(
             "404.html",
             "404.html",
             {"page": info("Page not found", "/404.html", "404", feeds=site_feeds)},
@@ -562,6 +569,7 @@ def build(options: BuildOptions) -> BuildResult:
                     failures.append(failure.problem)
         if failures:
             raise BuildFailed(failures)
+        staged.write("search/index.json", search.search_index(views))
         for path, data in feed_files(config, views, tags, categories).items():
             staged.write(path, data)
         urls = [
