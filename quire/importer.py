@@ -45,7 +45,11 @@ class Note:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
+        return (
+            f"{self.path}:{self.line}: {self.message}"
+            if self.line
+            else f"{self.path}: {self.message}"
+        )
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ class _Log:
 
 @dataclass(frozen=True)
 class _Doc:
-    """One Markdown source on its way out: kind post|page, output name (= slug), new front matter."""
+    """A Markdown source on its way out: post or page, output name (= slug), new front matter."""
 
     rel: str
     kind: str
@@ -129,7 +133,9 @@ def _prepare(src: Path, dst: Path, force: bool) -> tuple[Path, Path]:
     if not src.is_dir():
         raise ImportRefused(f"{src}: source folder not found")
     if dst == src or src in dst.parents or dst in src.parents:
-        raise ImportRefused(f"{dst}: the new site must be outside the source folder (and not contain it)")
+        raise ImportRefused(
+            f"{dst}: the new site must be outside the source folder (and not contain it)"
+        )
     if dst.exists() and not dst.is_dir():
         raise ImportRefused(f"{dst}: exists and is not a folder")
     if dst.is_dir() and any(dst.iterdir()) and not force:
@@ -214,7 +220,9 @@ def _string_list(value: Any, split: bool) -> list[str]:
 
 def _check_date(meta: dict, key: str, rel: str, lines: dict[str, int], log: _Log) -> None:
     if key in meta and parse_date(meta[key]) is None:
-        log.note(rel, lines.get(key), f"cannot read {key} {meta[key]!r} as a date; quire will refuse it")
+        log.note(
+            rel, lines.get(key), f"cannot read {key} {meta[key]!r} as a date; quire will refuse it"
+        )
 
 
 def _unique_name(name: str, used: set[str], prefix: str, rel: str, log: _Log) -> str:
@@ -228,11 +236,15 @@ def _unique_name(name: str, used: set[str], prefix: str, rel: str, log: _Log) ->
     while candidate in used:
         candidate, n = f"{name}-{n}", n + 1
     used.add(candidate)
-    log.note(rel, None, f"slug '{name}' is already taken; written as '{candidate}' (its URL changes)")
+    log.note(
+        rel, None, f"slug '{name}' is already taken; written as '{candidate}' (its URL changes)"
+    )
     return candidate
 
 
-def _site_value(key: str, value: Any, where: str, line: int | None, log: _Log, site: dict, what: str) -> None:
+def _site_value(
+    key: str, value: Any, where: str, line: int | None, log: _Log, site: dict, what: str
+) -> None:
     """Keep a site.toml value only if quire's own schema accepts it."""
     error = SCHEMA[key][0](value)
     if error:
@@ -248,7 +260,9 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, int | float):
         return repr(value)
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        return (
+            "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        )
     if isinstance(value, list | tuple):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     return json.dumps(str(value), ensure_ascii=False)
@@ -270,7 +284,12 @@ def _write_site(dst: Path, site: dict, where: str, log: _Log) -> None:
     for key, table in tables.items():
         lines += ["", f"[{key}]"] + [f"{k} = {_toml_value(v)}" for k, v in table.items()]
     for item in site.get("menu", ()):
-        lines += ["", "[[menu]]", f"name = {_toml_value(item['name'])}", f"url = {_toml_value(item['url'])}"]
+        lines += [
+            "",
+            "[[menu]]",
+            f"name = {_toml_value(item['name'])}",
+            f"url = {_toml_value(item['url'])}",
+        ]
     (dst / "site.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
@@ -278,7 +297,9 @@ def _write_docs(dst: Path, docs: list[_Doc], log: _Log) -> None:
     for doc in docs:
         folder = dst / "content" / ("posts" if doc.kind == "post" else "pages")
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / f"{doc.name}.md").write_text(_front_matter_text(doc.meta, doc.body), encoding="utf-8")
+        (folder / f"{doc.name}.md").write_text(
+            _front_matter_text(doc.meta, doc.body), encoding="utf-8"
+        )
         (log.posts if doc.kind == "post" else log.pages).append(doc.rel)
 
 
@@ -328,7 +349,11 @@ def import_hugo(src: Path, dst: Path, force: bool = False) -> ImportReport:
     content = src / str(_ci(config, "contentdir") or "content")
     docs = _hugo_content(src, content, dst, log) if content.is_dir() else []
     if not content.is_dir():
-        log.note(_rel(content, src) if content.is_relative_to(src) else str(content), None, "content folder not found")
+        log.note(
+            _rel(content, src) if content.is_relative_to(src) else str(content),
+            None,
+            "content folder not found",
+        )
     refs = _hugo_ref_index(docs, permalink)
     docs = [_hugo_shortcodes(doc, refs, log) for doc in docs]
     _write_docs(dst, docs, log)
@@ -368,7 +393,11 @@ def _hugo_read_config(src: Path, log: _Log) -> tuple[dict, str, str]:
             log.note(shown, None, f"cannot read config: {err}")
             return {}, shown, text
         if path.parent.name == "_default":
-            log.note("config/", None, "only config/_default/hugo|config.* was read; other config files are not merged")
+            log.note(
+                "config/",
+                None,
+                "only config/_default/hugo|config.* was read; other config files are not merged",
+            )
         return (data if isinstance(data, dict) else {}), shown, text
     log.note(".", None, "no hugo.toml/config.toml/hugo.yaml found; site.toml gets defaults")
     return {}, "hugo.toml", ""
@@ -381,8 +410,24 @@ def _hugo_site(config: dict, where: str, text: str, log: _Log) -> dict:
         match = re.search(rf"^\s*(?:\[+\s*)?{re.escape(key)}\s*[=:\].]", text, re.M | re.I)
         return text.count("\n", 0, match.start()) + 1 if match else None
 
-    handled = {"title", "baseurl", "pagination", "paginate", "languagecode", "defaultcontentlanguage"}
-    handled |= {"timezone", "params", "author", "permalinks", "menu", "menus", "related", "taxonomies"}
+    handled = {
+        "title",
+        "baseurl",
+        "pagination",
+        "paginate",
+        "languagecode",
+        "defaultcontentlanguage",
+    }
+    handled |= {
+        "timezone",
+        "params",
+        "author",
+        "permalinks",
+        "menu",
+        "menus",
+        "related",
+        "taxonomies",
+    }
     handled |= {"contentdir"}
     if (title := _ci(config, "title")) is not None:
         _site_value("title", title, where, line("title"), log, site, "title")
@@ -390,7 +435,9 @@ def _hugo_site(config: dict, where: str, text: str, log: _Log) -> dict:
         _site_value("base_url", base, where, line("baseURL"), log, site, "baseURL")
     pager = _ci(_ci(config, "pagination"), "pagersize")
     if pager is not None:
-        _site_value("posts_per_page", pager, where, line("pagerSize"), log, site, "pagination.pagerSize")
+        _site_value(
+            "posts_per_page", pager, where, line("pagerSize"), log, site, "pagination.pagerSize"
+        )
     elif (pager := _ci(config, "paginate")) is not None:
         _site_value("posts_per_page", pager, where, line("paginate"), log, site, "paginate")
     if (lang := _ci(config, "languagecode") or _ci(config, "defaultcontentlanguage")) is not None:
@@ -404,7 +451,9 @@ def _hugo_site(config: dict, where: str, text: str, log: _Log) -> dict:
     if author is not None:
         _site_value("author", author, where, line("author"), log, site, "author")
     if (desc := _ci(params, "description")) is not None:
-        _site_value("description", desc, where, line("description"), log, site, "params.description")
+        _site_value(
+            "description", desc, where, line("description"), log, site, "params.description"
+        )
     _hugo_permalink(_ci(config, "permalinks"), where, log, site)
     _hugo_menu(_ci(config, "menus") or _ci(config, "menu"), where, log, site)
     related = _ci(config, "related")
@@ -413,15 +462,25 @@ def _hugo_site(config: dict, where: str, text: str, log: _Log) -> dict:
         if isinstance(newer, bool):
             site["related"] = {"include_newer": newer}
             log.mapped[f"{where}: related.includeNewer -> site.toml related.include_newer"] += 1
-        log.note(where, line("related"), "related indices/threshold not mapped: quire scores by text, tags, category and "
-                 "date; tune [related] weights in site.toml")
+        log.note(
+            where,
+            line("related"),
+            "related indices/threshold not mapped: quire scores by text, tags, category and "
+            "date; tune [related] weights in site.toml",
+        )
     taxonomies = _ci(config, "taxonomies")
     if isinstance(taxonomies, dict):
         extra = sorted(set(taxonomies.values()) - {"tags", "categories"})
         if set(taxonomies.values()) & {"tags", "categories"}:
-            log.mapped[f"{where}: taxonomies tags/categories -> quire's built-in tags and categories"] += 1
+            log.mapped[
+                f"{where}: taxonomies tags/categories -> quire's built-in tags and categories"
+            ] += 1
         if extra:
-            log.note(where, line("taxonomies"), f"taxonomies {', '.join(extra)} not mapped: quire has tags and categories only")
+            log.note(
+                where,
+                line("taxonomies"),
+                f"taxonomies {', '.join(extra)} not mapped: quire has tags and categories only",
+            )
     for key in config:
         if key.lower() not in handled:
             why = "not used by quire" if key.lower() in _HUGO_CONFIG_IGNORED else "not mapped"
@@ -443,7 +502,11 @@ def _hugo_permalink(permalinks: Any, where: str, log: _Log, site: dict) -> None:
         out = out.replace(token, repl)
     out = out.replace(":section", "posts")
     if ":" in out:
-        log.note(where, None, f"permalinks.posts = {pattern!r} not mapped: quire knows slug, year, month, day")
+        log.note(
+            where,
+            None,
+            f"permalinks.posts = {pattern!r} not mapped: quire knows slug, year, month, day",
+        )
         return
     _site_value("permalink", "/" + out.strip("/") + "/", where, None, log, site, "permalinks.posts")
 
@@ -453,7 +516,9 @@ def _hugo_menu(menus: Any, where: str, log: _Log, site: dict) -> None:
     if not isinstance(main, list):
         return
     items = []
-    for entry in sorted((e for e in main if isinstance(e, dict)), key=lambda e: _ci(e, "weight") or 0):
+    for entry in sorted(
+        (e for e in main if isinstance(e, dict)), key=lambda e: _ci(e, "weight") or 0
+    ):
         name = _ci(entry, "name")
         url = _ci(entry, "url") or _ci(entry, "pageref")
         if isinstance(url, str) and not url.startswith(("http://", "https://")):
@@ -502,7 +567,8 @@ def _hugo_content(src: Path, content: Path, dst: Path, log: _Log) -> list[_Doc]:
         rel = _rel(path, src)
         inner = path.relative_to(content)
         bundle_root = next(
-            (p for p in [path.parent, *path.parent.parents] if p in bundles or _is_leaf_bundle(p)), None
+            (p for p in [path.parent, *path.parent.parents] if p in bundles or _is_leaf_bundle(p)),
+            None,
         )
         if bundle_root is not None and content in bundle_root.parents and path.stem != "index":
             doc = bundles.get(bundle_root)
@@ -514,7 +580,9 @@ def _hugo_content(src: Path, content: Path, dst: Path, log: _Log) -> list[_Doc]:
             continue
         suffix = path.suffix.lower()
         if path.stem == "_index":
-            log.note(rel, None, "section list page (_index) not converted: quire makes its own lists")
+            log.note(
+                rel, None, "section list page (_index) not converted: quire makes its own lists"
+            )
             continue
         if suffix in MARKDOWN_EXTS:
             doc = _hugo_doc(src, path, inner, used, log)
@@ -607,14 +675,18 @@ def _hugo_fields(meta: dict, rel: str, lines: dict[str, int], log: _Log) -> dict
                 out["author"] = authors[0]
                 log.mapped["authors -> author"] += 1
             if len(authors) > 1:
-                log.note(rel, lines.get(k), f"authors {authors}: quire keeps one author, kept the first")
+                log.note(
+                    rel, lines.get(k), f"authors {authors}: quire keeps one author, kept the first"
+                )
         elif k == "images" and "image" not in keys and isinstance(value, list) and value:
             out["image"] = str(value[0])
             log.mapped["images (first) -> image"] += 1
         else:
             out[key] = value
             if k in _HUGO_IGNORED_FIELDS:
-                log.note(rel, lines.get(k), f"'{key}' kept but has no effect: {_HUGO_IGNORED_FIELDS[k]}")
+                log.note(
+                    rel, lines.get(k), f"'{key}' kept but has no effect: {_HUGO_IGNORED_FIELDS[k]}"
+                )
     for key in ("date", "updated"):
         _check_date(out, key, rel, lines, log)
     return out
@@ -631,12 +703,16 @@ _POSITIONAL = re.compile(r"""^\s*(?:"([^"]*)"|'([^']*)'|(\S+))""")
 
 
 def _hugo_ref_index(docs: list[_Doc], permalink: str) -> dict[str, str]:
-    """Targets a {{< ref >}} can name: path under content/, with or without .md, or the bare name."""
+    """What a {{< ref >}} can name: path under content/, with or without .md, or a bare name."""
     index: dict[str, str] = {}
     for doc in docs:
         url = _doc_url(doc, permalink)
         path = doc.rel.split("/", 1)[1] if "/" in doc.rel else doc.rel
-        for key in (path, posixpath.splitext(path)[0], posixpath.dirname(path) if doc.bundle else None):
+        for key in (
+            path,
+            posixpath.splitext(path)[0],
+            posixpath.dirname(path) if doc.bundle else None,
+        ):
             if key:
                 index[key.strip("/")] = url
         index.setdefault(doc.name, url)
@@ -666,7 +742,10 @@ def _hugo_shortcodes(doc: _Doc, refs: dict[str, str], log: _Log) -> _Doc:
                 return f"{{{{< {name}{args} >}}}}"
             return m.group(0)
         if name == "figure":
-            attrs = {a.group(1).lower(): a.group(2) or a.group(3) or a.group(4) for a in _ATTR.finditer(args)}
+            attrs = {
+                a.group(1).lower(): a.group(2) or a.group(3) or a.group(4)
+                for a in _ATTR.finditer(args)
+            }
             if attrs.get("src"):
                 log.mapped["{{< figure >}} -> Markdown image"] += 1
                 alt = (attrs.get("alt") or attrs.get("caption") or "").replace("]", "")
@@ -677,12 +756,20 @@ def _hugo_shortcodes(doc: _Doc, refs: dict[str, str], log: _Log) -> _Doc:
             target = (first.group(1) or first.group(2) or first.group(3)) if first else ""
             path, _, anchor = target.partition("#")
             key = path.strip("/")
-            url = refs.get(key) or refs.get(posixpath.splitext(key)[0]) or refs.get(posixpath.basename(key))
+            url = (
+                refs.get(key)
+                or refs.get(posixpath.splitext(key)[0])
+                or refs.get(posixpath.basename(key))
+            )
             url = url or (refs.get(posixpath.basename(posixpath.splitext(key)[0])) if key else None)
             if url:
                 log.mapped["{{< ref >}} -> site path"] += 1
                 return url + (f"#{anchor}" if anchor else "")
-            log.note(doc.rel, line_of(m.start()), f"{{{{< {name} {target!r} >}}}}: target not found, kept")
+            log.note(
+                doc.rel,
+                line_of(m.start()),
+                f"{{{{< {name} {target!r} >}}}}: target not found, kept",
+            )
             return m.group(0)
         log.note(
             doc.rel,
@@ -727,7 +814,11 @@ def _hugo_data(src: Path, dst: Path, log: _Log) -> None:
             target.write_text(text, encoding="utf-8")
             log.mapped[f"{rel} -> content/products.yaml"] += 1
         else:
-            log.note(rel, None, "data file not imported: quire reads only products (content/products.yaml)")
+            log.note(
+                rel,
+                None,
+                "data file not imported: quire reads only products (content/products.yaml)",
+            )
 
 
 def _hugo_static(src: Path, dst: Path, log: _Log) -> None:
@@ -739,8 +830,12 @@ def _hugo_static(src: Path, dst: Path, log: _Log) -> None:
         target = dst / "content" / path.relative_to(static)
         rel = _rel(path, src)
         if target.exists() or target.relative_to(dst / "content").parts[0] in ("posts", "pages"):
-            log.note(rel, None, f"not copied: content/{target.relative_to(dst / 'content').as_posix()} "
-                     "is taken by converted content")
+            log.note(
+                rel,
+                None,
+                f"not copied: content/{target.relative_to(dst / 'content').as_posix()} "
+                "is taken by converted content",
+            )
             continue
         _copy(path, target, rel, log)
         count += 1
@@ -751,13 +846,20 @@ def _hugo_static(src: Path, dst: Path, log: _Log) -> None:
 def _hugo_leftovers(src: Path, log: _Log) -> None:
     for name in ("layouts", "themes", "assets", "archetypes", "i18n"):
         if (src / name).is_dir():
-            log.note(name + "/", None, "not imported: Go templates and assets do not carry over; "
-                     "quire uses its own theme")
+            log.note(
+                name + "/",
+                None,
+                "not imported: Go templates and assets do not carry over; quire uses its own theme",
+            )
     for folder in ("layouts/shortcodes", "layouts/_shortcodes"):
         for path in sorted((src / folder).glob("*.html")) if (src / folder).is_dir() else []:
             if path.stem not in QUIRE_SHORTCODES:
-                log.note(_rel(path, src), None, f"shortcode template '{path.stem}' not converted; write "
-                         f"templates/shortcodes/{path.stem}.html (Jinja) in the new site")
+                log.note(
+                    _rel(path, src),
+                    None,
+                    f"shortcode template '{path.stem}' not converted; write "
+                    f"templates/shortcodes/{path.stem}.html (Jinja) in the new site",
+                )
 
 
 # --------------------------------------------------------------------------- Pelican
@@ -772,8 +874,21 @@ _PELICAN_SITE_KEYS = {
     "DEFAULT_LANG": "language",
     "FEED_MAX_ITEMS": "feed_size",
 }
-_PELICAN_USED = {"PATH", "PAGE_PATHS", "ARTICLE_PATHS", "STATIC_PATHS", "ARTICLE_URL", "ARTICLE_SAVE_AS"}
-_PELICAN_USED |= {"MENUITEMS", "USE_FOLDER_AS_CATEGORY", "SLUGIFY_SOURCE", "PAGE_EXCLUDES", "ARTICLE_EXCLUDES"}
+_PELICAN_USED = {
+    "PATH",
+    "PAGE_PATHS",
+    "ARTICLE_PATHS",
+    "STATIC_PATHS",
+    "ARTICLE_URL",
+    "ARTICLE_SAVE_AS",
+}
+_PELICAN_USED |= {
+    "MENUITEMS",
+    "USE_FOLDER_AS_CATEGORY",
+    "SLUGIFY_SOURCE",
+    "PAGE_EXCLUDES",
+    "ARTICLE_EXCLUDES",
+}
 _PELICAN_IGNORED_FIELDS = {
     "lang": "quire sites have one language",
     "translation": "quire sites have one language",
@@ -793,7 +908,11 @@ def import_pelican(src: Path, dst: Path, force: bool = False) -> ImportReport:
     permalink = site.get("permalink", SCHEMA["permalink"][1])
     content = src / str(conf.get("PATH", "content"))
     if not content.is_dir() or not content.resolve().is_relative_to(src):
-        log.note("pelicanconf.py", lines.get("PATH"), f"content folder {conf.get('PATH', 'content')!r} not found")
+        log.note(
+            "pelicanconf.py",
+            lines.get("PATH"),
+            f"content folder {conf.get('PATH', 'content')!r} not found",
+        )
         docs, statics = [], {}
     else:
         docs, statics = _pelican_content(src, content, dst, conf, log)
@@ -803,8 +922,10 @@ def import_pelican(src: Path, dst: Path, force: bool = False) -> ImportReport:
     return log.freeze("pelican", src, dst)
 
 
-def read_pelicanconf(path: Path, log: _Log, quiet: bool = False) -> tuple[dict[str, Any], dict[str, int]]:
-    """Literal top-level assignments only, via ast: a settings file is code and is never executed."""
+def read_pelicanconf(
+    path: Path, log: _Log, quiet: bool = False
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Literal top-level assignments only, via ast: a settings file is code, never executed."""
     values: dict[str, Any] = {}
     lines: dict[str, int] = {}
     if not path.is_file():
@@ -828,7 +949,11 @@ def read_pelicanconf(path: Path, log: _Log, quiet: bool = False) -> tuple[dict[s
             try:
                 literal = ast.literal_eval(value)
             except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                log.note(path.name, node.lineno, f"{', '.join(names)} is not a literal value; not evaluated")
+                log.note(
+                    path.name,
+                    node.lineno,
+                    f"{', '.join(names)} is not a literal value; not evaluated",
+                )
                 continue
             for name in names:
                 values[name], lines[name] = literal, node.lineno
@@ -836,9 +961,15 @@ def read_pelicanconf(path: Path, log: _Log, quiet: bool = False) -> tuple[dict[s
             continue  # a docstring
         elif isinstance(node, ast.Import | ast.ImportFrom):
             if not quiet or not (isinstance(node, ast.ImportFrom) and node.module == "pelicanconf"):
-                log.note(path.name, node.lineno, "import not followed: settings files are parsed, not run")
+                log.note(
+                    path.name,
+                    node.lineno,
+                    "import not followed: settings files are parsed, not run",
+                )
         else:
-            log.note(path.name, node.lineno, f"{type(node).__name__.lower()} statement not executed")
+            log.note(
+                path.name, node.lineno, f"{type(node).__name__.lower()} statement not executed"
+            )
     return values, lines
 
 
@@ -851,39 +982,63 @@ def _pelican_site(conf: dict, lines: dict, publish: dict, publish_lines: dict, l
             if key == "SITEURL" and publish.get("SITEURL"):
                 continue
             if key == "SITEURL" and value == "":
-                log.note(where, line, "SITEURL is empty (a development value); set base_url in site.toml")
+                log.note(
+                    where, line, "SITEURL is empty (a development value); set base_url in site.toml"
+                )
                 continue
             if key == "DEFAULT_PAGINATION" and value is False:
-                log.note(where, line, "DEFAULT_PAGINATION = False: quire always paginates (posts_per_page)")
+                log.note(
+                    where,
+                    line,
+                    "DEFAULT_PAGINATION = False: quire always paginates (posts_per_page)",
+                )
                 continue
             if key == "SITEURL" and isinstance(value, str) and not value.endswith("/"):
                 value += "/"
             _site_value(_PELICAN_SITE_KEYS[key], value, where, line, log, site, key)
         elif "FEED" in key:
             if value not in (None, False, ""):
-                log.note(where, line, f"{key} not mapped: quire writes one site feed (feed_size sets its length)")
+                log.note(
+                    where,
+                    line,
+                    f"{key} not mapped: quire writes one site feed (feed_size sets its length)",
+                )
         elif key not in _PELICAN_USED:
             log.note(where, line, f"{key} not mapped")
     if isinstance(publish.get("SITEURL"), str) and publish["SITEURL"]:
         url = publish["SITEURL"].rstrip("/") + "/"
-        _site_value("base_url", url, "publishconf.py", publish_lines.get("SITEURL"), log, site, "SITEURL")
+        _site_value(
+            "base_url", url, "publishconf.py", publish_lines.get("SITEURL"), log, site, "SITEURL"
+        )
     pattern = _pelican_permalink(conf)
     if pattern:
         _site_value("permalink", pattern, where, lines.get("ARTICLE_URL"), log, site, "ARTICLE_URL")
     elif "ARTICLE_URL" in conf or "ARTICLE_SAVE_AS" in conf:
         key = "ARTICLE_URL" if "ARTICLE_URL" in conf else "ARTICLE_SAVE_AS"
-        log.note(where, lines.get(key), f"{key} = {conf[key]!r} not mapped: quire permalinks are folders "
-                 "built from {slug}, {year}, {month}, {day}; using /posts/{slug}/")
+        log.note(
+            where,
+            lines.get(key),
+            f"{key} = {conf[key]!r} not mapped: quire permalinks are folders "
+            "built from {slug}, {year}, {month}, {day}; using /posts/{slug}/",
+        )
     else:
-        log.note(where, None, "Pelican's default article URL is /{slug}.html; quire uses /posts/{slug}/")
+        log.note(
+            where, None, "Pelican's default article URL is /{slug}.html; quire uses /posts/{slug}/"
+        )
     menu = conf.get("MENUITEMS")
     if isinstance(menu, list | tuple) and menu:
-        items = [{"name": str(m[0]), "url": str(m[1])} for m in menu if isinstance(m, list | tuple) and len(m) == 2]
+        items = [
+            {"name": str(m[0]), "url": str(m[1])}
+            for m in menu
+            if isinstance(m, list | tuple) and len(m) == 2
+        ]
         if SCHEMA["menu"][0](items) is None:
             site["menu"] = items
             log.mapped[f"{where}: MENUITEMS -> site.toml [[menu]]"] += 1
         else:
-            log.note(where, lines.get("MENUITEMS"), f"MENUITEMS not mapped: {SCHEMA['menu'][0](items)}")
+            log.note(
+                where, lines.get("MENUITEMS"), f"MENUITEMS not mapped: {SCHEMA['menu'][0](items)}"
+            )
     return site
 
 
@@ -933,13 +1088,23 @@ def _pelican_content(src: Path, content: Path, dst: Path, conf: dict, log: _Log)
             doc = _pelican_doc(src, path, inner, kind, conf, used, log)
             if doc is not None:
                 docs.append(doc)
-        elif suffix in OTHER_MARKUP_EXTS or (suffix in (".html", ".htm") and not _in_paths(inner, conf.get(
-            "STATIC_PATHS", ["images"]))):
-            log.note(rel, None, f"{suffix} source not converted: quire reads Markdown only (convert it by hand)")
+        elif suffix in OTHER_MARKUP_EXTS or (
+            suffix in (".html", ".htm")
+            and not _in_paths(inner, conf.get("STATIC_PATHS", ["images"]))
+        ):
+            log.note(
+                rel,
+                None,
+                f"{suffix} source not converted: quire reads Markdown only (convert it by hand)",
+            )
         else:
             target = dst / "content" / inner
             if inner.parts[0] in ("posts", "pages") and len(inner.parts) > 1:
-                log.note(rel, None, f"not copied: content/{inner.as_posix()} is where quire keeps posts/pages")
+                log.note(
+                    rel,
+                    None,
+                    f"not copied: content/{inner.as_posix()} is where quire keeps posts/pages",
+                )
                 continue
             _copy(path, target, rel, log)
             statics[inner.as_posix()] = "/" + inner.as_posix()
@@ -1026,7 +1191,11 @@ def _pelican_doc(src, path, inner, kind, conf, used, log) -> _Doc | None:
                 out["author"] = authors[0]
                 log.mapped["Authors -> author"] += 1
             if len(authors) > 1:
-                log.note(rel, lines.get(key), f"Authors {authors}: quire keeps one author, kept the first")
+                log.note(
+                    rel,
+                    lines.get(key),
+                    f"Authors {authors}: quire keeps one author, kept the first",
+                )
         elif key == "status":
             status = str(value).strip().lower()
             if status == "draft":
@@ -1034,19 +1203,30 @@ def _pelican_doc(src, path, inner, kind, conf, used, log) -> _Doc | None:
                 log.mapped["Status: draft -> draft: true"] += 1
             elif status == "hidden" and kind == "post":
                 out["draft"] = True
-                log.note(rel, lines.get(key), "Status: hidden imported as draft: true (quire has no unlisted "
-                         "posts); set draft: false to publish it, listed")
+                log.note(
+                    rel,
+                    lines.get(key),
+                    "Status: hidden imported as draft: true (quire has no unlisted "
+                    "posts); set draft: false to publish it, listed",
+                )
             elif status not in ("published", "hidden"):
                 log.note(rel, lines.get(key), f"Status: {value} not mapped")
         else:
             out[key] = value
             if key in _PELICAN_IGNORED_FIELDS:
-                log.note(rel, lines.get(key), f"'{key}' kept but has no effect: {_PELICAN_IGNORED_FIELDS[key]}")
+                log.note(
+                    rel,
+                    lines.get(key),
+                    f"'{key}' kept but has no effect: {_PELICAN_IGNORED_FIELDS[key]}",
+                )
     if not out.get("title"):
         out["title"] = path.stem.replace("-", " ").replace("_", " ").capitalize()
         log.note(rel, None, f"no Title; set to {out['title']!r}")
-    if kind == "post" and "category" not in out and len(inner.parts) > 1 and conf.get(
-        "USE_FOLDER_AS_CATEGORY", True
+    if (
+        kind == "post"
+        and "category" not in out
+        and len(inner.parts) > 1
+        and conf.get("USE_FOLDER_AS_CATEGORY", True)
     ):
         out["category"] = inner.parts[0]
         log.mapped["folder -> category (USE_FOLDER_AS_CATEGORY)"] += 1
@@ -1066,7 +1246,9 @@ def _pelican_doc(src, path, inner, kind, conf, used, log) -> _Doc | None:
     return _Doc(rel, kind, name, out, body, body_line)
 
 
-_PELICAN_LINK = re.compile(r"(\{|\|)(static|filename|attach|tag|category|author|index)(\}|\|)([^\s)\"'<>]*)")
+_PELICAN_LINK = re.compile(
+    r"(\{|\|)(static|filename|attach|tag|category|author|index)(\}|\|)([^\s)\"'<>]*)"
+)
 
 
 def _pelican_links(doc, docs, statics, content, src, permalink, log) -> _Doc:
@@ -1084,12 +1266,16 @@ def _pelican_links(doc, docs, statics, content, src, permalink, log) -> _Doc:
         if kind == "index":
             return "/" + suffix
         if kind in ("tag", "category"):
-            log.mapped[f"{{{kind}}} links -> /{'tags' if kind == 'tag' else 'categories'}/SLUG/"] += 1
+            log.mapped[
+                f"{{{kind}}} links -> /{'tags' if kind == 'tag' else 'categories'}/SLUG/"
+            ] += 1
             return f"/{'tags' if kind == 'tag' else 'categories'}/{slugify(path)}/" + suffix
         if kind == "author":
             log.note(doc.rel, line, f"{m.group(0)}: quire has no author pages; link kept")
             return m.group(0)
-        resolved = posixpath.normpath(path.lstrip("/") if path.startswith("/") else posixpath.join(here, path))
+        resolved = posixpath.normpath(
+            path.lstrip("/") if path.startswith("/") else posixpath.join(here, path)
+        )
         if kind in ("static", "attach", "filename") and resolved in statics:
             log.mapped[f"{{{kind}}} links -> site paths"] += 1
             return statics[resolved] + suffix
@@ -1116,7 +1302,9 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         description="Convert a Hugo or Pelican site folder into a new quire site folder. "
         "SRC is only read; DST must be empty unless --force.",
     )
-    parser.add_argument("flavour", choices=sorted(IMPORTERS), help="the generator SRC was written for")
+    parser.add_argument(
+        "flavour", choices=sorted(IMPORTERS), help="the generator SRC was written for"
+    )
     parser.add_argument("src", type=Path, help="the Hugo or Pelican site folder")
     parser.add_argument("--site", type=Path, required=True, help="the quire site folder to write")
     parser.add_argument("--force", action="store_true", help="write into a non-empty --site folder")
