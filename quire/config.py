@@ -135,9 +135,9 @@ SCHEMA: dict[str, tuple[Callable[[Any], str | None], Any]] = {
 RELATED_SCHEMA: dict[str, Callable[[Any], str | None]] = {
     "count": lambda v: None if _is_int(v) and v >= 0 else "must be a whole number, 0 or more",
     "include_newer": lambda v: None if isinstance(v, bool) else "must be true or false",
-    "min_score": lambda v: None
-    if isinstance(v, int | float) and not isinstance(v, bool)
-    else "must be a number",
+    "min_score": lambda v: (
+        None if isinstance(v, int | float) and not isinstance(v, bool) else "must be a number"
+    ),
     "weights": _table,
 }
 WEIGHT_KEYS = ("text", "tags", "category", "date")
@@ -149,11 +149,19 @@ DEFAULT_MENU = (
 )
 
 
-def load_config(site_dir: Path, overrides: dict[str, Any] | None = None) -> tuple[SiteConfig | None, list[Problem]]:
+def load_config(
+    site_dir: Path, overrides: dict[str, Any] | None = None
+) -> tuple[SiteConfig | None, list[Problem]]:
     path = site_dir / "site.toml"
     shown = display_path(path, site_dir)
     if not path.is_file():
-        return None, [Problem(shown, None, "site.toml not found: a site folder needs one with at least title = \"...\"")]
+        return None, [
+            Problem(
+                shown,
+                None,
+                'site.toml not found: a site folder needs one with at least title = "..."',
+            )
+        ]
     try:
         text = path.read_bytes().decode("utf-8-sig")
         data = tomllib.loads(text)
@@ -180,13 +188,17 @@ def _line_of(text: str, key: str, table: str | None = None) -> int | None:
     return text.count("\n", 0, header.start()) + 1 if header else None
 
 
-def parse_config(data: dict[str, Any], shown: str, text: str = "") -> tuple[SiteConfig | None, list[Problem]]:
+def parse_config(
+    data: dict[str, Any], shown: str, text: str = ""
+) -> tuple[SiteConfig | None, list[Problem]]:
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     for key, value in data.items():
         if key not in SCHEMA:
             problems.append(
-                Problem(shown, _line_of(text, key), f"unknown key '{key}' (known: {', '.join(SCHEMA)})")
+                Problem(
+                    shown, _line_of(text, key), f"unknown key '{key}' (known: {', '.join(SCHEMA)})"
+                )
             )
             continue
         check, _ = SCHEMA[key]
@@ -203,7 +215,9 @@ def parse_config(data: dict[str, Any], shown: str, text: str = "") -> tuple[Site
     menu = values.pop("menu", None)
     config = SiteConfig(
         **{k: v for k, v in values.items() if k not in ("deploy", "params")},
-        menu=tuple(MenuItem(m["name"], m["url"]) for m in menu) if menu is not None else DEFAULT_MENU,
+        menu=tuple(MenuItem(m["name"], m["url"]) for m in menu)
+        if menu is not None
+        else DEFAULT_MENU,
         related=related,
         deploy=MappingProxyType(values.get("deploy", {})),
         params=MappingProxyType(values.get("params", {})),
@@ -219,14 +233,18 @@ def _replace_base(config: SiteConfig, base_url: str) -> SiteConfig:
     return replace(config, base_url=base_url)
 
 
-def _related_settings(table: dict, shown: str, text: str, problems: list[Problem]) -> RelatedSettings:
+def _related_settings(
+    table: dict, shown: str, text: str, problems: list[Problem]
+) -> RelatedSettings:
     values: dict[str, Any] = {}
     for key, value in table.items():
         check = RELATED_SCHEMA.get(key)
         line = _line_of(text, key, "related")
         if check is None:
             problems.append(
-                Problem(shown, line, f"unknown key 'related.{key}' (known: {', '.join(RELATED_SCHEMA)})")
+                Problem(
+                    shown, line, f"unknown key 'related.{key}' (known: {', '.join(RELATED_SCHEMA)})"
+                )
             )
         elif error := check(value):
             problems.append(Problem(shown, line, f"'related.{key}' {error}"))
@@ -236,9 +254,15 @@ def _related_settings(table: dict, shown: str, text: str, problems: list[Problem
     for key, value in (values.pop("weights", None) or {}).items():
         line = _line_of(text, key, "related.weights")
         if key not in WEIGHT_KEYS:
-            problems.append(Problem(shown, line, f"unknown related weight '{key}' (known: {', '.join(WEIGHT_KEYS)})"))
+            problems.append(
+                Problem(
+                    shown, line, f"unknown related weight '{key}' (known: {', '.join(WEIGHT_KEYS)})"
+                )
+            )
         elif not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-            problems.append(Problem(shown, line, f"related weight '{key}' must be a number, 0 or more"))
+            problems.append(
+                Problem(shown, line, f"related weight '{key}' must be a number, 0 or more")
+            )
         else:
             weights[key] = float(value)
     return RelatedSettings(**values, weights=MappingProxyType(weights))

@@ -145,7 +145,9 @@ def read_file(
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         return None, [
-            Problem(shown, line, f"file is not UTF-8 (byte 0x{raw[err.start]:02x}); save it as UTF-8")
+            Problem(
+                shown, line, f"file is not UTF-8 (byte 0x{raw[err.start]:02x}); save it as UTF-8"
+            )
         ]
     return parse_text(text, path, shown, kind, options)
 
@@ -261,17 +263,35 @@ def _split_front_matter(text: str, shown: str):
         mark = err.problem_mark or err.context_mark
         line = fm_start_line + (mark.line if mark else 0) - 1
         reason = err.problem or str(err)
-        return None, "", body, body_line, [Problem(shown, line, f"invalid YAML front matter: {reason}")]
+        return (
+            None,
+            "",
+            body,
+            body_line,
+            [Problem(shown, line, f"invalid YAML front matter: {reason}")],
+        )
     except yaml.YAMLError as err:
         return None, "", body, body_line, [Problem(shown, 1, f"invalid YAML front matter: {err}")]
     except tomllib.TOMLDecodeError as err:
         match = re.search(r"line (\d+)", str(err))
         line = fm_start_line + int(match.group(1)) - 2 if match else 1
-        return None, "", body, body_line, [Problem(shown, line, f"invalid TOML front matter: {err}")]
+        return (
+            None,
+            "",
+            body,
+            body_line,
+            [Problem(shown, line, f"invalid TOML front matter: {err}")],
+        )
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
-        return None, "", body, body_line, [Problem(shown, fm_start_line, "front matter must be key: value pairs")]
+        return (
+            None,
+            "",
+            body,
+            body_line,
+            [Problem(shown, fm_start_line, "front matter must be key: value pairs")],
+        )
     meta = {str(k): v for k, v in meta.items()}
     # the lines dict wants absolute line numbers
     return meta, _offset_text(fm_text, fm_start_line), body.lstrip("\n"), body_line, []

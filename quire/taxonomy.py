@@ -10,7 +10,14 @@ from typing import TypeVar
 
 T = TypeVar("T")
 
-_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+_RESERVED = {
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    *(f"com{i}" for i in range(10)),
+    *(f"lpt{i}" for i in range(10)),
+}
 
 
 def slugify(text: str) -> str:
@@ -51,7 +58,8 @@ def build_terms(posts: Sequence, kind: str) -> tuple[Term, ...]:
     groups: dict[str, tuple[str, list]] = {}
     for post in posts:
         names = post.tags if kind == "tags" else post.categories
-        for name in names:
+        for item in names:
+            name = getattr(item, "name", item)  # Post holds names, PostView holds links
             slug = slugify(name)
             if not slug:
                 continue
@@ -122,7 +130,9 @@ def build_archive(posts: Sequence) -> tuple[ArchiveYear, ...]:
     return tuple(
         ArchiveYear(
             year,
-            tuple(ArchiveMonth(year, m, tuple(ps)) for m, ps in sorted(months.items(), reverse=True)),
+            tuple(
+                ArchiveMonth(year, m, tuple(ps)) for m, ps in sorted(months.items(), reverse=True)
+            ),
         )
         for year, months in sorted(by_year.items(), reverse=True)
     )

@@ -1,0 +1,75 @@
+"""The command line: `quire build|...`; bad input becomes `path:line: message` and exit 1."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import __version__
+from .output import OutputError
+from .problems import BuildFailed
+
+
+def _add_build(subparsers) -> None:
+    p = subparsers.add_parser("build", help="build a site folder into an output folder")
+    p.add_argument("--site", default=".", help="site folder (with site.toml); default: .")
+    p.add_argument("--output", default=None, help="output folder; default: SITE/output")
+    p.add_argument("--drafts", action="store_true", help="include drafts and future-dated posts")
+    p.add_argument("--base-url", default=None, help="override base_url from site.toml")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.set_defaults(run=run_build)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from .site import BuildOptions, build
+
+    site = Path(args.site)
+    out = Path(args.output) if args.output else site / "output"
+    options = BuildOptions(
+        site_dir=site,
+        output_dir=out,
+        drafts=args.drafts,
+        base_url=args.base_url,
+        strict=args.strict,
+    )
+    try:
+        result = build(options)
+    except BuildFailed as failed:
+        for problem in failed.problems:
+            print(problem, file=sys.stderr)
+        errors = sum(1 for p in failed.problems if not p.warning) or len(failed.problems)
+        print(f"Build failed: {errors} problem(s); {out} left as it was.", file=sys.stderr)
+        return 1
+    except OutputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    print(result.summary())
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="quire", description="A fast static site generator for tech blogs."
+    )
+    ap.add_argument("--version", action="version", version=f"quire {__version__}")
+    sub = ap.add_subparsers(dest="command", metavar="COMMAND")
+    _add_build(sub)
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if not argv:
+        argv = ["build", "--site", ".", "--output", "output"]
+    args = parser().parse_args(argv)
+    if not getattr(args, "run", None):
+        parser().print_help()
+        return 2
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:
+        print("interrupted; the previous output is left as it was", file=sys.stderr)
+        return 130

@@ -1,0 +1,347 @@
+"""Markdown to HTML, and Hugo-style shortcodes (`{{< name "arg" key="v" >}}`) inside it.
+
+Shortcodes are found by a linear scan (no backtracking regex), skipped inside fenced and
+inline code, rendered by a callback (a Jinja template per shortcode, see render.py), and
+swapped in after Markdown ran, so their HTML is never touched by Markdown.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from types import MappingProxyType
+
+import markdown as md
+
+from .problems import Problem
+
+MAX_NESTING = 8
+WORDS_PER_MINUTE = 220
+
+
+@dataclass(frozen=True)
+class Shortcode:
+    name: str
+    args: tuple[str, ...]
+    kwargs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    inner: str | None = None
+    line: int = 1
+
+
+class ShortcodeError(Exception):
+    """Raised by a shortcode renderer for bad use (unknown product id...); becomes path:line."""
+
+
+@dataclass(frozen=True)
+class RenderedBody:
+    html: str
+    toc: str
+    word_count: int
+    shortcodes: tuple[str, ...]  # names used, e.g. ("buy", "related")
+
+    @property
+    def reading_time(self) -> int:
+        return max(1, round(self.word_count / WORDS_PER_MINUTE))
+
+
+class ShortcodeSyntaxError(Exception):
+    def __init__(self, message: str, offset: int):
+        super().__init__(message)
+        self.offset = offset
+
+
+# ---------------------------------------------------------------- scanning
+
+
+def code_ranges(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of fenced code blocks and inline code spans, in order."""
+    ranges: list[tuple[int, int]] = []
+    pos = 0
+    fence: str | None = None
+    fence_start = 0
+    prose_start = 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.lstrip(" ")
+        indent = len(line) - len(stripped)
+        if fence is None:
+            if indent < 4 and stripped.startswith(("```", "~~~")):
+                marker = stripped[0]
+                fence = marker * (len(stripped) - len(stripped.lstrip(marker)))
+                ranges.extend(_inline_code(text, prose_start, pos))
+                fence_start = pos
+        elif indent < 4 and stripped.startswith(fence) and not stripped.strip(fence[0]).strip():
+            ranges.append((fence_start, pos + len(line)))
+            fence = None
+            prose_start = pos + len(line)
+        pos += len(line)
+    if fence is not None:
+        ranges.append((fence_start, len(text)))
+    else:
+        ranges.extend(_inline_code(text, prose_start, len(text)))
+    return ranges
+
+
+def _inline_code(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    spans = []
+    i = text.find("`", start, end)
+    while i != -1:
+        j = i
+        while j < end and text[j] == "`":
+            j += 1
+        run = j - i
+        close = text.find("`" * run, j, end)
+        while close != -1 and (close + run < end and text[close + run] == "`"):
+            k = close + run
+            while k < end and text[k] == "`":
+                k += 1
+            close = text.find("`" * run, k, end)
+        if close == -1:
+            i = text.find("`", j, end)
+            continue
+        spans.append((i, close + run))
+        i = text.find("`", close + run, end)
+    return spans
+
+
+_ARG = re.compile(
+    r"""\s*(?:([A-Za-z_][\w-]*)=)?(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|`([^`]*)`|([^\s"'=`]+))"""
+)
+_NAME = re.compile(r"/?[A-Za-z_][\w-]*")
+
+
+def parse_tag(content: str, offset: int) -> tuple[str, tuple[str, ...], dict[str, str], bool]:
+    """The inside of `{{< ... >}}` -> (name, args, kwargs, is_closing)."""
+    content = content.strip()
+    name_match = _NAME.match(content)
+    if not name_match:
+        raise ShortcodeSyntaxError("shortcode has no name", offset)
+    name = name_match.group(0)
+    closing = name.startswith("/")
+    args: list[str] = []
+    kwargs: dict[str, str] = {}
+    pos = name_match.end()
+    rest = content[pos:]
+    if rest and not rest[0].isspace():
+        raise ShortcodeSyntaxError(f"bad shortcode name {content.split()[0]!r}", offset)
+    while pos < len(content):
+        if not content[pos:].strip():
+            break
+        match = _ARG.match(content, pos)
+        if not match or match.end() == pos:
+            raise ShortcodeSyntaxError(
+                f"cannot read shortcode arguments: {content[pos:].strip()[:40]!r}", offset
+            )
+        key = match.group(1)
+        if match.group(2) is not None:
+            value = re.sub(r"\\(.)", r"\1", match.group(2))
+        else:
+            value = next(g for g in match.groups()[2:] if g is not None)
+        if key:
+            kwargs[key] = value
+        else:
+            args.append(value)
+        pos = match.end()
+    return name.lstrip("/"), tuple(args), kwargs, closing
+
+
+@dataclass(frozen=True)
+class _Tag:
+    start: int
+    end: int
+    name: str
+    args: tuple[str, ...]
+    kwargs: Mapping[str, str]
+    closing: bool
+    literal: str | None = None  # `{{</* x */>}}` shows the shortcode itself
+
+
+def find_tags(text: str) -> tuple[list[_Tag], list[ShortcodeSyntaxError]]:
+    """Every shortcode tag outside code, in order; linear in the text length."""
+    tags: list[_Tag] = []
+    errors: list[ShortcodeSyntaxError] = []
+    skip = code_ranges(text)
+    skip_index = 0
+    pos = text.find("{{", 0)
+    while pos != -1:
+        while skip_index < len(skip) and skip[skip_index][1] <= pos:
+            skip_index += 1
+        if skip_index < len(skip) and skip[skip_index][0] <= pos:
+            pos = text.find("{{", skip[skip_index][1])
+            continue
+        opener = text[pos + 2 : pos + 3]
+        if opener not in ("<", "%"):
+            pos = text.find("{{", pos + 2)
+            continue
+        closer = (">" if opener == "<" else "%") + "}}"
+        end = text.find(closer, pos + 3)
+        next_open = text.find("{{" + opener, pos + 3)
+        if end == -1 or (next_open != -1 and next_open < end):
+            errors.append(
+                ShortcodeSyntaxError(
+                    f"shortcode opened with {{{{{opener} but not closed with {closer}", pos
+                )
+            )
+            pos = text.find("{{", pos + 3)
+            continue
+        inner = text[pos + 3 : end]
+        if inner.strip().startswith("/*") and inner.strip().endswith("*/"):
+            literal = "{{" + opener + inner.strip()[2:-2] + closer
+            tags.append(_Tag(pos, end + 3, "", (), {}, False, literal=literal))
+        else:
+            try:
+                name, args, kwargs, closing = parse_tag(inner, pos)
+                tags.append(_Tag(pos, end + 3, name, args, MappingProxyType(kwargs), closing))
+            except ShortcodeSyntaxError as err:
+                errors.append(err)
+        pos = text.find("{{", end + 3)
+    return tags, errors
+
+
+def _is_paired(tags: list[_Tag], index: int) -> int | None:
+    """Index of the closing tag matching tags[index], honouring nesting of the same name."""
+    name = tags[index].name
+    depth = 0
+    for j in range(index + 1, len(tags)):
+        tag = tags[j]
+        if tag.literal is not None or tag.name != name:
+            continue
+        if tag.closing:
+            if depth == 0:
+                return j
+            depth -= 1
+        else:
+            depth += 1
+    return None
+
+
+# ---------------------------------------------------------------- expanding
+
+
+def expand_shortcodes(
+    text: str,
+    first_line: int,
+    render: Callable[[Shortcode], str],
+    path: str,
+    depth: int = 0,
+) -> tuple[str, dict[str, str], list[str], list[Problem]]:
+    """Replaces shortcodes by placeholders; returns (text, placeholder -> html, names used, problems)."""
+    tags, syntax_errors = find_tags(text)
+    problems = [
+        Problem(path, first_line + text.count("\n", 0, e.offset), str(e)) for e in syntax_errors
+    ]
+    if not tags:
+        return text, {}, [], problems
+    out: list[str] = []
+    html_parts: dict[str, str] = {}
+    used: list[str] = []
+    last = 0
+    i = 0
+    while i < len(tags):
+        tag = tags[i]
+        line = first_line + text.count("\n", 0, tag.start)
+        out.append(text[last : tag.start])
+        if tag.literal is not None:
+            out.append(tag.literal)
+            last = tag.end
+            i += 1
+            continue
+        if tag.closing:
+            problems.append(
+                Problem(
+                    path, line, f"closing shortcode {{{{< /{tag.name} >}}}} without an opening one"
+                )
+            )
+            last = tag.end
+            i += 1
+            continue
+        inner = None
+        next_i = i + 1
+        end = tag.end
+        close = _is_paired(tags, i)
+        if close is not None:
+            inner_text = text[tag.end : tags[close].start]
+            if depth >= MAX_NESTING:
+                problems.append(Problem(path, line, "shortcodes nested too deeply"))
+                inner_text = ""
+            inner_md, inner_html, inner_used, inner_problems = expand_shortcodes(
+                inner_text, line, render, path, depth + 1
+            )
+            problems.extend(inner_problems)
+            used.extend(inner_used)
+            inner = _restore(to_html(inner_md).html, inner_html)
+            end = tags[close].end
+            next_i = close + 1
+        shortcode = Shortcode(tag.name, tag.args, tag.kwargs, inner, line)
+        try:
+            rendered = render(shortcode)
+        except ShortcodeError as err:
+            problems.append(Problem(path, line, str(err)))
+            rendered = ""
+        token = f"QUIRESHORTCODE{depth}x{len(html_parts)}QUIRE"
+        html_parts[token] = rendered
+        used.append(tag.name)
+        out.append(token)
+        last = end
+        i = next_i
+    out.append(text[last:])
+    return "".join(out), html_parts, used, problems
+
+
+def _restore(rendered: str, parts: dict[str, str]) -> str:
+    for token, part in parts.items():
+        block = f"<p>{token}</p>"
+        rendered = (
+            rendered.replace(block, part) if block in rendered else rendered.replace(token, part)
+        )
+    return rendered
+
+
+# ---------------------------------------------------------------- Markdown
+
+
+@cache
+def _converter() -> md.Markdown:
+    """One Markdown instance per process: building the extension set costs more than a post."""
+    return md.Markdown(
+        extensions=["extra", "toc", "codehilite", "smarty", "sane_lists"],
+        extension_configs={
+            "codehilite": {"css_class": "codehilite", "guess_lang": False},
+            "toc": {"toc_depth": "2-4"},
+        },
+        output_format="html",
+    )
+
+
+@dataclass(frozen=True)
+class _Converted:
+    html: str
+    toc: str
+
+
+def to_html(text: str) -> _Converted:
+    converter = _converter()
+    converter.reset()
+    body = converter.convert(text)
+    return _Converted(body, getattr(converter, "toc", ""))
+
+
+_TAG = re.compile(r"<[^>]+>")
+_CODE_BLOCK = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
+
+
+def count_words(rendered_html: str) -> int:
+    text = html.unescape(_TAG.sub(" ", _CODE_BLOCK.sub(" ", rendered_html)))
+    return len(text.split())
+
+
+def render_body(
+    body: str, first_line: int, path: str, render_shortcode: Callable[[Shortcode], str]
+) -> tuple[RenderedBody, list[Problem]]:
+    """Markdown with shortcodes -> HTML, the table of contents and the word count."""
+    text, parts, used, problems = expand_shortcodes(body, first_line, render_shortcode, path)
+    converted = to_html(text)
+    rendered = _restore(converted.html, parts)
+    return RenderedBody(rendered, converted.toc, count_words(converted.html), tuple(used)), problems

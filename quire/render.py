@@ -1,0 +1,161 @@
+"""Jinja2: the template environment, the views templates see, and template errors as path:line."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import MappingProxyType
+
+import jinja2
+from markupsafe import Markup
+
+from . import __version__
+from .config import SiteConfig
+from .problems import Problem
+
+DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+DEFAULT_THEME = Path(__file__).resolve().parent.parent / "theme"
+
+
+@dataclass(frozen=True)
+class Link:
+    name: str
+    url: str
+    slug: str = ""
+
+
+@dataclass(frozen=True)
+class Feed:
+    title: str
+    url: str
+    type: str
+
+
+@dataclass(frozen=True)
+class PostView:
+    """What a template sees of a post: its metadata, rendered body and related list."""
+
+    title: str
+    url: str
+    slug: str
+    kind: str
+    date: dt.datetime | None
+    updated: dt.datetime | None
+    summary: str
+    author: str | None
+    image: str | None
+    draft: bool
+    params: Mapping[str, object]
+    tags: tuple[Link, ...]
+    categories: tuple[Link, ...]
+    content: Markup = Markup("")
+    toc: Markup = Markup("")
+    word_count: int = 0
+    reading_time: int = 1
+    related: tuple[PostView, ...] = ()
+    show_related: bool = False
+
+    @property
+    def category(self) -> Link | None:
+        return self.categories[0] if self.categories else None
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    """What every template sees about the page being written."""
+
+    title: str
+    url: str
+    canonical: str
+    kind: str
+    description: str = ""
+    feeds: tuple[Feed, ...] = ()
+    prev_url: str | None = None
+    next_url: str | None = None
+    image: str | None = None
+    published: dt.datetime | None = None
+    modified: dt.datetime | None = None
+    extra: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+
+
+class TemplateFailure(Exception):
+    def __init__(self, problem: Problem):
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def make_environment(site_dir: Path, config: SiteConfig) -> jinja2.Environment:
+    """Site templates first, then the default theme's, file by file."""
+    search = [site_dir / "templates"]
+    if DEFAULT_TEMPLATES.resolve() != (site_dir / "templates").resolve():
+        search.append(DEFAULT_TEMPLATES)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search if p.is_dir()]),
+        autoescape=True,
+        undefined=jinja2.ChainableUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+        cache_size=-1,
+    )
+    env.filters["relurl"] = config.relative
+    env.filters["absurl"] = config.absolute
+    env.filters["date"] = _format_date
+    env.filters["isodate"] = _isodate
+    env.globals["site"] = config
+    env.globals["quire_version"] = __version__
+    return env
+
+
+def _format_date(value: dt.datetime | None, fmt: str = "%d %B %Y") -> str:
+    if not value:
+        return ""
+    text = value.strftime(fmt.replace("%-d", "%d"))
+    if "%-d" in fmt:  # portable "day without leading zero"
+        text = text.replace(value.strftime("%d"), str(value.day), 1)
+    return text
+
+
+def _isodate(value: dt.datetime | None) -> str:
+    return value.isoformat() if value else ""
+
+
+def render_template(env: jinja2.Environment, name: str, context: Mapping[str, object]) -> str:
+    """Render, turning any template error into a Problem naming the template file and line."""
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateSyntaxError as err:
+        where = err.filename or err.name or name
+        raise TemplateFailure(
+            Problem(_short(where), err.lineno, f"template syntax error: {err.message}")
+        ) from None
+    except jinja2.TemplateNotFound as err:
+        raise TemplateFailure(
+            Problem(f"templates/{name}", None, f"template not found: {err.name}")
+        ) from None
+    except Exception as err:  # a runtime error inside a template: find its line in the traceback
+        filename, line = _template_frame(err)
+        raise TemplateFailure(
+            Problem(_short(filename or name), line, f"template error: {type(err).__name__}: {err}")
+        ) from None
+
+
+def _short(path: str) -> str:
+    parts = Path(path).parts
+    if "templates" in parts:
+        return str(Path(*parts[len(parts) - 1 - parts[::-1].index("templates") :]))
+    return path
+
+
+def _template_frame(err: BaseException) -> tuple[str | None, int | None]:
+    tb = err.__traceback__
+    found: tuple[str | None, int | None] = (None, None)
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename.endswith(".html") or "templates" in code.co_filename:
+            found = (code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found
