@@ -27,6 +27,7 @@ import yaml
 
 from .config import SCHEMA
 from .content import parse_date, post_url
+from .markdown import code_ranges
 from .taxonomy import slugify
 
 MARKDOWN_EXTS = {".md", ".markdown", ".mdown", ".mkd", ".mkdn"}
@@ -726,7 +727,11 @@ def _hugo_shortcodes(doc: _Doc, refs: dict[str, str], log: _Log) -> _Doc:
     def line_of(pos: int) -> int:
         return doc.body_line + doc.body.count("\n", 0, pos)
 
+    skip = code_ranges(doc.body)
+
     def replace(m: re.Match) -> str:
+        if any(start <= m.start() < end for start, end in skip):
+            return m.group(0)  # quire leaves shortcodes in code alone too
         if m.group("code") is not None:
             log.mapped["{{< highlight >}} -> fenced code block"] += 1
             code = m.group("code")
@@ -1308,7 +1313,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     parser.add_argument("src", type=Path, help="the Hugo or Pelican site folder")
     parser.add_argument("--site", type=Path, required=True, help="the quire site folder to write")
     parser.add_argument("--force", action="store_true", help="write into a non-empty --site folder")
-    parser.set_defaults(func=run)
+    parser.set_defaults(run=run)
     return parser
 
 
