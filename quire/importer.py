@@ -651,9 +651,13 @@ def _hugo_fields(meta: dict, rel: str, lines: dict[str, int], log: _Log) -> dict
     for key, value in meta.items():
         k = key.lower()
         if k in ("title", "slug", "summary", "draft", "author", "image", "date"):
+            if k == "draft" and str(value).lower() in ("true", "false"):
+                value = str(value).lower() == "true"  # Hugo accepts "true" as text; quire does not
             out[k] = value
+            log.mapped[f"{k} -> {k}"] += 1
         elif k == "tags":
             out["tags"] = _string_list(value, split=False)
+            log.mapped["tags -> tags (a list)"] += 1
         elif k == "lastmod":
             out["updated"] = value
             log.mapped["lastmod -> updated"] += 1
@@ -737,14 +741,9 @@ def _hugo_shortcodes(doc: _Doc, refs: dict[str, str], log: _Log) -> _Doc:
             code = m.group("code")
             return f"```{m.group('lang')}\n{code}{'' if code.endswith(chr(10)) else chr(10)}```"
         name, args = m.group("name"), m.group("args")
-        if m.group("close"):
-            if name not in QUIRE_SHORTCODES:
-                return m.group(0)
-            return f"{{{{< /{name} >}}}}"
-        if name in QUIRE_SHORTCODES:
-            if m.group("open") == "%":
-                log.mapped[f"{{{{% {name} %}}}} -> {{{{< {name} >}}}}"] += 1
-                return f"{{{{< {name}{args} >}}}}"
+        if m.group("close") or name in QUIRE_SHORTCODES:
+            if name in QUIRE_SHORTCODES:
+                log.mapped[f"{{{{< {name} >}}}} kept"] += 1
             return m.group(0)
         if name == "figure":
             attrs = {
@@ -1181,15 +1180,19 @@ def _pelican_doc(src, path, inner, kind, conf, used, log) -> _Doc | None:
     for key, value in meta.items():
         if key in ("title", "slug", "summary", "author", "image"):
             out[key] = value
+            log.mapped[f"{key.capitalize()} -> {key}"] += 1
         elif key == "date":
             out["date"] = _pelican_date(value)
+            log.mapped["Date -> date"] += 1
         elif key == "modified":
             out["updated"] = _pelican_date(value)
             log.mapped["Modified -> updated"] += 1
         elif key == "category":
             out["category"] = str(value).strip()
+            log.mapped["Category -> category"] += 1
         elif key == "tags":
             out["tags"] = _string_list(value, split=True)
+            log.mapped["Tags (comma-separated) -> tags (a list)"] += 1
         elif key == "authors" and "author" not in meta:
             authors = _string_list(value, split=True)
             if authors:

@@ -251,7 +251,7 @@ def test_hugo_unknown_shortcode_reported_with_line(tmp_path):
     assert '{{< buy "p1" >}}' in body and "{{< youtube abc123 >}}" in body
     assert '```go\nfmt.Println("hi")\n```' in body
     assert "![A chip](/img/a.png)" in body
-    assert "{{< related >}}" in body
+    assert "{{% related %}}" in body
 
 
 def test_hugo_page_bundle_with_image_builds(tmp_path):
