@@ -545,8 +545,15 @@ def _split_hugo(text: str) -> tuple[dict, dict[str, int], str, int]:
         if match:
             try:
                 meta = load(match.group(1)) or {}
+            except yaml.MarkedYAMLError as err:
+                mark = err.problem_mark or err.context_mark
+                line = 2 + (mark.line if mark else 0)
+                raise ValueError(f"cannot read YAML front matter: {err.problem}", line) from err
             except (yaml.YAMLError, tomllib.TOMLDecodeError) as err:
-                raise ValueError(f"cannot read front matter: {err}", 1) from err
+                found = re.search(r"line (\d+)", str(err))
+                line = 1 + int(found.group(1)) if found else 1
+                reason = str(err).split(" (at line")[0]
+                raise ValueError(f"cannot read front matter: {reason}", line) from err
             body_line = match.group(0).count("\n") + 1
             return meta, _key_lines(match.group(1), 2), text[match.end() :], body_line
     if text.startswith("{"):
@@ -555,7 +562,7 @@ def _split_hugo(text: str) -> tuple[dict, dict[str, int], str, int]:
         except json.JSONDecodeError as err:
             raise ValueError(f"cannot read JSON front matter: {err}", err.lineno) from err
         head = text[:end]
-        return meta, _key_lines(head), text[end:], head.count("\n") + 2
+        return meta, _key_lines(head), text[end:], head.count("\n") + 1
     return {}, {}, text, 1
 
 
@@ -1149,17 +1156,32 @@ def _split_pelican(text: str) -> tuple[dict[str, str], dict[str, int], str, int]
     return meta, lines, body.lstrip("\n"), n + 1 + (len(body) - len(body.lstrip("\n")))
 
 
+_PELICAN_DATES = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%d %b %Y %H:%M",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d.%m.%Y",
+)
+
+
 def _pelican_date(value: Any) -> Any:
     """Pelican dates are naive local times; keep them naive so site.toml timezone applies."""
     if not isinstance(value, str):
         return value
     text = value.strip()
-    for fmt in ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%Y/%m/%d %H:%M", "%Y/%m/%d"):
+    for fmt in _PELICAN_DATES:
         try:
             parsed = dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
-        return parsed.date() if fmt in ("%Y-%m-%d", "%Y/%m/%d") else parsed
+        return parsed if "%H" in fmt else parsed.date()
     try:
         return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
