@@ -1084,10 +1084,19 @@ def _pelican_content(src: Path, content: Path, dst: Path, conf: dict, log: _Log)
     docs: list[_Doc] = []
     statics: dict[str, str] = {}
     used: dict[str, set[str]] = {"post": set(), "page": set()}
+    output = (src / str(conf.get("OUTPUT_PATH", "output"))).resolve()
     for path in _walk(content):
         inner = path.relative_to(content)
         rel = _rel(path, src)
         suffix = path.suffix.lower()
+        if path.resolve().is_relative_to(output) or "__pycache__" in inner.parts:
+            continue  # PATH = "." holds Pelican's own output and caches: not content
+        if (
+            content.resolve() == src
+            and len(inner.parts) == 1
+            and suffix in (".py", ".cfg", ".toml")
+        ):
+            continue  # pelicanconf.py, tasks.py... beside the content when PATH = "."
         if suffix in MARKDOWN_EXTS:
             if _in_paths(inner, page_paths):
                 kind = "page"

@@ -377,3 +377,50 @@ def test_pelican_pages_links_and_rst(tmp_path):
     code, _, err = build_site(dst, tmp_path / "out")
     assert code == 0, err
     assert (tmp_path / "out/images/pic.png").is_file()
+
+
+def test_pelican_path_dot_skips_settings_and_output(tmp_path):
+    src = _pelican_site(tmp_path, 'SITENAME = "P"\nPATH = "."\n')
+    write(src / "publishconf.py", 'from pelicanconf import *\nSITEURL = "https://p.example"\n')
+    write(src / "post.md", "Title: Dot\nDate: 01 Jan 2020\n\nx\n")
+    write(src / "output/index.html", "<p>built</p>")
+    write(src / "images/a.png", "png")
+    report = import_pelican(src, tmp_path / "dst")
+    written = sorted(
+        p.relative_to(tmp_path / "dst").as_posix() for p in (tmp_path / "dst").rglob("*.*")
+    )
+    assert written == ["content/images/a.png", "content/posts/dot.md", "site.toml"]
+    assert report.copied == ("images/a.png",)
+    assert read_post(tmp_path / "dst/content/posts/dot.md")["date"] == dt.date(2020, 1, 1)
+    assert 'base_url = "https://p.example/"' in (tmp_path / "dst/site.toml").read_text()
+    assert not any("publishconf.py" in str(n) for n in report.notes)
+
+
+def test_hugo_bad_front_matter_json_and_refs(tmp_path):
+    src = tmp_path / "src"
+    write(
+        src / "config.toml",
+        'title = "H"\nbaseURL = "https://h.example/"\ntheme = "ananke"\n'
+        '[permalinks]\n  posts = "/:year/:month/:slug/"\n'
+        '[[menus.main]]\n  name = "About"\n  pageRef = "/about"\n',
+    )
+    write(src / "content/posts/bad.md", "---\ntitle: x\ndate: [2020\n---\nbody\n")
+    write(
+        src / "content/posts/j.md",
+        '{\n  "title": "J",\n  "date": "2020-01-02"\n}\n\n{{< gist a >}}\n',
+    )
+    write(
+        src / "content/posts/k.md",
+        '---\ntitle: K\ndate: 2021-05-06\n---\nSee [j]({{< ref "posts/j.md" >}}).\n',
+    )
+    report = import_hugo(src, tmp_path / "dst")
+    notes = "\n".join(str(n) for n in report.notes)
+    assert "content/posts/bad.md:" in notes and "not converted" in notes
+    assert "content/posts/j.md:6: shortcode 'gist'" in notes
+    assert "config.toml:3: config key 'theme' not used by quire" in notes
+    assert read_post(tmp_path / "dst/content/posts/j.md")["title"] == "J"
+    assert "See [j](/2020/01/j/)." in (tmp_path / "dst/content/posts/k.md").read_text()
+    site = (tmp_path / "dst/site.toml").read_text()
+    assert 'permalink = "/{year}/{month}/{slug}/"' in site
+    assert 'url = "/about/"' in site
+    assert sorted(report.posts) == ["content/posts/j.md", "content/posts/k.md"]
