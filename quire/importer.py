@@ -578,7 +578,8 @@ def _hugo_content(src: Path, content: Path, dst: Path, log: _Log) -> list[_Doc]:
             (p for p in [path.parent, *path.parent.parents] if p in bundles or _is_leaf_bundle(p)),
             None,
         )
-        if bundle_root is not None and content in bundle_root.parents and path.stem != "index":
+        is_index = path.stem == "index" and path.suffix.lower() in MARKDOWN_EXTS
+        if bundle_root is not None and content in bundle_root.parents and not is_index:
             doc = bundles.get(bundle_root)
             if path.suffix.lower() in MARKDOWN_EXTS:
                 log.note(rel, None, "Markdown resource inside a page bundle not converted")
@@ -596,7 +597,7 @@ def _hugo_content(src: Path, content: Path, dst: Path, log: _Log) -> list[_Doc]:
             doc = _hugo_doc(src, path, inner, used, log)
             if doc is not None:
                 docs.append(doc)
-                if path.stem == "index":
+                if is_index:
                     bundles[path.parent] = doc
             continue
         if suffix in OTHER_MARKUP_EXTS or suffix in {".html", ".htm"}:
@@ -606,7 +607,7 @@ def _hugo_content(src: Path, content: Path, dst: Path, log: _Log) -> list[_Doc]:
     # resources listed before their index.md in walk order were skipped; copy them now
     for root, doc in bundles.items():
         for path in _walk(root):
-            if path.stem != "index" and path.suffix.lower() not in MARKDOWN_EXTS:
+            if path.suffix.lower() not in MARKDOWN_EXTS:
                 target = dst / "content" / f"{doc.kind}s" / doc.name / path.relative_to(root)
                 if not target.exists():
                     _copy(path, target, _rel(path, src), log)
@@ -640,8 +641,8 @@ def _hugo_doc(src: Path, path: Path, inner: Path, used: dict, log: _Log) -> _Doc
     kind = "post" if in_section and "date" in out else "page"
     if in_section and kind == "page":
         log.note(rel, None, "no date: imported as a page (quire posts need a date)")
-    elif not in_section and "date" in out:
-        log.mapped["content root files -> pages"] += 1
+    elif not in_section:
+        log.mapped["content root .md -> pages"] += 1
     section = inner.parts[0] if in_section else ""
     if in_section and section not in ("posts", "post") and kind == "post":
         log.mapped[f"section '{section}' -> posts"] += 1
