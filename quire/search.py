@@ -45,9 +45,7 @@ def fold(text: str) -> str:
 def key_terms(text: str, limit: int = MAX_TERMS) -> list[str]:
     """The post's most frequent meaningful words, most frequent first (ties alphabetical)."""
     counts = Counter(
-        w
-        for w in _WORD.findall(fold(text))
-        if 2 < len(w) <= MAX_TERM_LENGTH and w not in _STOP
+        w for w in _WORD.findall(fold(text)) if 2 < len(w) <= MAX_TERM_LENGTH and w not in _STOP
     )
     return [w for w, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]]
 
