@@ -94,6 +94,9 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="version", version=f"quire {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     _add_build(sub)
+    from . import importer
+
+    importer.add_parser(sub)
     return ap
 
 
