@@ -34,7 +34,7 @@ from .problems import Problem
 CACHE_DIR = ".quire-cache"
 STORE_FILE = "store.bin"
 MANIFEST_FILE = "manifest.bin"
-MAGIC = b"QUIRE-CACHE-2\n"
+MAGIC = b"QUIRE-CACHE-3\n"
 CHECKSUM_SIZE = 32
 # Files changed this recently may change again inside the same mtime tick without their
 # stat changing ("racy" files, as git calls them): such a build writes no manifest.
@@ -52,19 +52,26 @@ def _mapping_proxy(items: dict) -> MappingProxyType:
 
 
 class _Pickler(pickle.Pickler):
-    """Pickles read-only mappings (Post.params) as dicts; `known` objects by their digest."""
+    """Pickles read-only mappings (Post.params) as dicts."""
 
-    def __init__(self, file, known: dict[int, bytes] | None = None):
+    def __init__(self, file):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
-        self.known = known
-
-    def persistent_id(self, obj):
-        return self.known.get(id(obj)) if self.known else None
 
     def reducer_override(self, obj):
         if type(obj) is MappingProxyType:
             return _mapping_proxy, (dict(obj),)
         return NotImplemented
+
+
+class _KnownPickler(_Pickler):
+    """Pickles objects already digested (views inside page contexts) as their digest."""
+
+    def __init__(self, file, known: dict[int, bytes]):
+        super().__init__(file)
+        self.known = known
+
+    def persistent_id(self, obj):
+        return self.known.get(id(obj))
 
 
 def _dumps(value: object) -> bytes:
@@ -74,7 +81,7 @@ def _dumps(value: object) -> bytes:
 
 
 def _checksum(payload: bytes | memoryview) -> bytes:
-    return hashlib.blake2b(payload, digest_size=CHECKSUM_SIZE).digest()
+    return hashlib.sha256(payload).digest()  # the fastest strong hash here (SHA CPU extensions)
 
 
 def read_blob(path: Path, shown: str) -> tuple[object | None, Problem | None]:
@@ -128,10 +135,10 @@ def digest(value: object, known: dict[int, bytes] | None = None) -> bytes:
     or not they share objects, in any process.
     """
     buffer = io.BytesIO()
-    pickler = _Pickler(buffer, known)
+    pickler = _KnownPickler(buffer, known) if known else _Pickler(buffer)
     pickler.fast = True
     pickler.dump(value)
-    return hashlib.blake2b(buffer.getbuffer(), digest_size=16).digest()
+    return hashlib.sha256(buffer.getbuffer()).digest()[:16]
 
 
 def engine_digest(versions: Iterable[str]) -> bytes:

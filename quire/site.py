@@ -359,12 +359,22 @@ def _body_key(post: content.Post) -> bytes:
     return cache.digest((str(post.source), post.body, post.body_line))
 
 
+@dataclass(frozen=True)
+class _DepsInputs:
+    """Digests computed once per build for _body_deps."""
+
+    config: bytes
+    templates: Mapping[str, bytes]
+    views: Mapping[int, bytes]  # light view digests, by id
+    sources: Mapping[str, bytes]  # source path -> digest of the file's bytes and read options
+
+
 def _body_deps(
     ctx: BodyContext,
     post: content.Post,
     names: Sequence[str],
     product_ids: Sequence[str],
-    templates: Mapping[str, bytes],
+    inputs: _DepsInputs,
 ) -> bytes:
     """What a body depends on besides its Markdown: only shortcodes reach further (the
     post, the config, their templates, the products they show, the related list)."""
@@ -374,12 +384,13 @@ def _body_deps(
     related_views = ctx.related_views.get(post.slug, ()) if post.kind == "post" else ()
     return cache.digest(
         (
-            post,
-            ctx.loaded.config,
-            [(n, templates.get(f"shortcodes/{n}.html")) for n in used],
+            inputs.sources.get(str(post.source)) or cache.digest(post),
+            inputs.config,
+            [(n, inputs.templates.get(f"shortcodes/{n}.html")) for n in used],
             [(p, ctx.loaded.products.get(p)) for p in product_ids],
             related_views if "related" in used else None,
-        )
+        ),
+        inputs.views,
     )
 
 
@@ -392,6 +403,7 @@ def render_bodies(
     store: cache.Store | None = None,
     jobs: int = 1,
     progress: bool = False,
+    view_digests: Mapping[int, bytes] | None = None,
 ) -> tuple[list[Rendered], list[Problem]]:
     """Every post's and page's body; bodies whose inputs did not change come from the store."""
     related_views = {
@@ -399,7 +411,12 @@ def render_bodies(
     }
     ctx = BodyContext(loaded, env, MappingProxyType(related_views), site)
     everything = (*loaded.posts, *loaded.pages)
-    templates = template_digests(env) if store is not None else {}
+    inputs = _DepsInputs(
+        cache.digest(loaded.config),
+        template_digests(env) if store is not None else {},
+        view_digests or {},
+        {path: entry[0] for path, entry in store.posts_new.items()} if store is not None else {},
+    )
     found: dict[int, RenderedBody] = {}
     if store is not None:
         for i, post in enumerate(everything):
@@ -407,7 +424,7 @@ def render_bodies(
             if hit is None:
                 continue
             names, product_ids, deps, body = hit
-            if _body_deps(ctx, post, names, product_ids, templates) == deps:
+            if _body_deps(ctx, post, names, product_ids, inputs) == deps:
                 found[i] = body
                 store.bodies_new[_body_key(post)] = hit
     todo = [i for i in range(len(everything)) if i not in found]
@@ -423,7 +440,7 @@ def render_bodies(
         problems.extend(outcome.problems)
         if store is not None and not outcome.problems:
             names = outcome.body.shortcodes
-            deps = _body_deps(ctx, post, names, outcome.products, templates)
+            deps = _body_deps(ctx, post, names, outcome.products, inputs)
             store.bodies_new[_body_key(post)] = (names, outcome.products, deps, outcome.body)
     rendered = [Rendered(post, found[i]) for i, post in enumerate(everything)]
     return rendered, problems
@@ -638,12 +655,12 @@ def page_jobs(
 
 @dataclass(frozen=True)
 class FeedJob:
-    """One feed file to write: RSS or Atom, what it describes and its entries."""
+    """One feed file to write: RSS or Atom, what it describes and the posts in it."""
 
     path: str
     format: str  # "rss" or "atom"
     spec: feeds.FeedSpec
-    entries: tuple[feeds.FeedEntry, ...]
+    views: tuple[render.PostView, ...]
 
 
 def feed_jobs(
@@ -652,42 +669,45 @@ def feed_jobs(
     tags: Sequence[taxonomy.Term],
     categories: Sequence[taxonomy.Term],
 ) -> list[FeedJob]:
-    made: dict[str, feeds.FeedEntry] = {}  # a post is in many feeds: make its entry once
-
-    def entry(v: render.PostView) -> feeds.FeedEntry:
-        if v.url not in made:
-            made[v.url] = feeds.FeedEntry(
-                title=v.title,
-                url=v.url,
-                date=v.date,
-                updated=v.updated,
-                summary=v.summary,
-                content_html=_absolute_links(str(v.content), config),
-                author=v.author,
-                categories=tuple(c.name for c in v.categories) + tuple(t.name for t in v.tags),
-            )
-        return made[v.url]
-
-    def entries(items: Sequence[render.PostView]) -> tuple[feeds.FeedEntry, ...]:
-        return tuple(entry(v) for v in items[: config.feed_size])
-
     by_url = {v.url: v for v in views}
     site_spec = feeds.FeedSpec(config.title, "/", "/feed.xml", "/atom.xml")
-    latest = entries(views)
+    latest = tuple(views[: config.feed_size])
     jobs = [
         FeedJob("feed.xml", "rss", site_spec, latest),
         FeedJob("atom.xml", "atom", site_spec, latest),
     ]
     for term in (*tags, *categories):
         spec = feeds.FeedSpec(f"{config.title}: {term.name}", term.url, term.url + "feed.xml", None)
-        members = entries([by_url[p.url] for p in term.posts])
+        members = tuple(by_url[p.url] for p in term.posts[: config.feed_size])
         jobs.append(FeedJob(term.url.strip("/") + "/feed.xml", "rss", spec, members))
     return jobs
 
 
-def feed_bytes(config: SiteConfig, job: FeedJob) -> bytes:
+def feed_entry(config: SiteConfig, v: render.PostView) -> feeds.FeedEntry:
+    return feeds.FeedEntry(
+        title=v.title,
+        url=v.url,
+        date=v.date,
+        updated=v.updated,
+        summary=v.summary,
+        content_html=_absolute_links(str(v.content), config),
+        author=v.author,
+        categories=tuple(c.name for c in v.categories) + tuple(t.name for t in v.tags),
+    )
+
+
+def feed_bytes(
+    config: SiteConfig, job: FeedJob, made: dict[str, feeds.FeedEntry] | None = None
+) -> bytes:
+    """The feed file; `made` keeps entries between feeds (a post is in several)."""
+    made = {} if made is None else made
+    entries = []
+    for view in job.views:
+        if view.url not in made:
+            made[view.url] = feed_entry(config, view)
+        entries.append(made[view.url])
     write = feeds.rss_bytes if job.format == "rss" else feeds.atom_bytes
-    return write(config, job.spec, job.entries)
+    return write(config, job.spec, entries)
 
 
 def feed_files(
@@ -696,7 +716,8 @@ def feed_files(
     tags: Sequence[taxonomy.Term],
     categories: Sequence[taxonomy.Term],
 ) -> dict[str, bytes]:
-    return {j.path: feed_bytes(config, j) for j in feed_jobs(config, views, tags, categories)}
+    made: dict[str, feeds.FeedEntry] = {}
+    return {j.path: feed_bytes(config, j, made) for j in feed_jobs(config, views, tags, categories)}
 
 
 def _absolute_links(html_text: str, config: SiteConfig) -> str:
@@ -806,9 +827,9 @@ def _related_index(loaded: Loaded, store: cache.Store) -> dict[str, tuple[str, .
     return index
 
 
-def _view_digests(*groups) -> dict[int, bytes]:
+def _view_digests(*groups, known: dict[int, bytes] | None = None) -> dict[int, bytes]:
     """Digest per view object, light ones first (full views hold them as related posts)."""
-    known: dict[int, bytes] = {}
+    known = {} if known is None else known
     for group in groups:
         for view in group:
             if id(view) not in known:
@@ -839,6 +860,7 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
 
     related_slugs = _related_index(loaded, store)
     light = {p.slug: light_view(p) for p in loaded.posts}
+    known = _view_digests(light.values())
     rendered, found = render_bodies(
         loaded,
         env,
@@ -848,6 +870,7 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
         store=store,
         jobs=options.jobs or os.cpu_count() or 1,
         progress=options.progress,
+        view_digests=known,
     )
     problems = _Problems([*loaded.problems, *found])
     problems.raise_errors(options.strict)  # all reading and rendering problems, in one report
@@ -862,7 +885,7 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
 
     templates = template_digests(env)
     config_digest = cache.digest(config)
-    known = _view_digests(light.values(), views, page_views)
+    known = _view_digests(views, page_views, known=known)
     rendered_pages = 0
     staged = output.stage(options.output_dir)
     try:
@@ -885,10 +908,11 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
         fingerprint = cache.digest(("search", views), known)
         if not _keep(staged, store, "search/index.json", fingerprint):
             staged.write("search/index.json", search.search_index(views))
+        made: dict[str, feeds.FeedEntry] = {}
         for feed in feed_jobs(config, views, tags, categories):
-            fingerprint = cache.digest((config_digest, feed))
+            fingerprint = cache.digest((config_digest, feed), known)
             if not _keep(staged, store, feed.path, fingerprint):
-                staged.write(feed.path, feed_bytes(config, feed))
+                staged.write(feed.path, feed_bytes(config, feed, made))
         urls = [
             (j.context["page"].url, j.context["page"].modified)
             for j in jobs
