@@ -44,12 +44,17 @@ class BuildResult:
     warnings: tuple[Problem, ...] = ()
     rendered: int = 0  # pages rendered by Jinja
     cached: int = 0  # pages the cache proved unchanged, kept without rendering
+    stages: tuple[tuple[str, float], ...] = ()  # (stage, seconds), in build order
 
     def summary(self) -> str:
         return (
             f"Built {self.posts} posts, {self.pages} pages "
             f"({self.rendered} rendered, {self.cached} cached) in {self.seconds:.2f} s"
         )
+
+    def timings(self) -> str:
+        laps = self.stages or (("no-change check", self.seconds),)
+        return "timings: " + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in laps)
 
 
 def quick_result(options: BuildOptions, started: float | None = None) -> BuildResult | None:

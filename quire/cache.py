@@ -161,10 +161,12 @@ class Store:
     bodies: dict = field(default_factory=dict)  # body key -> (spec, deps digest, RenderedBody)
     pages: dict = field(default_factory=dict)  # output path -> (fingerprint, stat signature)
     related: tuple | None = None  # (key, related index)
+    search: dict = field(default_factory=dict)  # view digest -> search index entry
     posts_new: dict = field(default_factory=dict)
     bodies_new: dict = field(default_factory=dict)
     pages_new: dict = field(default_factory=dict)
     related_new: tuple | None = None
+    search_new: dict = field(default_factory=dict)
 
     def saved_form(self) -> dict:
         return {
@@ -174,6 +176,7 @@ class Store:
             "bodies": self.bodies_new,
             "pages": self.pages_new,
             "related": self.related_new,
+            "search": self.search_new,
         }
 
 
@@ -187,6 +190,7 @@ def load_store(site_dir: Path, engine: bytes, output_dir: Path) -> tuple[Store, 
         store.posts = value.get("posts") or {}
         store.bodies = value.get("bodies") or {}
         store.related = value.get("related")
+        store.search = value.get("search") or {}
         if value.get("output") == output:
             store.pages = value.get("pages") or {}
     return store, [warning] if warning else []

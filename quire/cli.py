@@ -26,6 +26,7 @@ def _add_build(subparsers) -> None:
         metavar="N",
         help="processes rendering Markdown; default: one per core (1: no worker processes)",
     )
+    p.add_argument("--timings", action="store_true", help="print seconds per stage to stderr")
     p.set_defaults(run=run_build)
 
 
@@ -69,6 +70,8 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print_warnings(result.warnings)
+    if args.timings:
+        print(result.timings(), file=sys.stderr)
     print(result.summary())
     return 0
 

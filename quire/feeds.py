@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -32,9 +33,12 @@ class FeedSpec:
     atom_path: str | None  # site path of the Atom file, or None
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def _clean(text: str) -> str:
     """XML 1.0 forbids most control characters; feedgen would crash on them."""
-    return "".join(c for c in text if c in "\t\n\r" or ord(c) >= 32)
+    return _CONTROL.sub("", text)
 
 
 def _generator(

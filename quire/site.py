@@ -308,51 +308,80 @@ def render_one(ctx: BodyContext, post: content.Post) -> BodyOutcome:
 
 
 # Set once in each forked worker by _start_worker: tasks then carry only an index.
-_WORKER_STATE: list[tuple[BodyContext, Sequence[content.Post]]] = []
+_WORKER_STATE: list[tuple[Callable, object]] = []
 
 
-def _start_worker(ctx: BodyContext, posts: Sequence[content.Post]) -> None:
-    _WORKER_STATE.append((ctx, posts))
+def _start_worker(work: Callable, state: object) -> None:
+    _WORKER_STATE.append((work, state))
 
 
-def _render_in_worker(index: int) -> BodyOutcome:
-    ctx, posts = _WORKER_STATE[0]
-    return render_one(ctx, posts[index])
+def _work_in_worker(index: int):
+    work, state = _WORKER_STATE[0]
+    return work(state, index)
 
 
-def _render_many(
-    ctx: BodyContext, posts: Sequence[content.Post], jobs: int, progress: bool
-) -> list[BodyOutcome]:
-    """Render in `jobs` forked processes when there is enough work, else here; same results."""
+def parallel_map(
+    work: Callable[[object, int], object],
+    state: object,
+    count: int,
+    jobs: int,
+    progress: bool = False,
+    desc: str = "Rendering",
+) -> Iterator:
+    """Yields work(state, i) for i in range(count), in order: from `jobs` forked processes
+    when there is enough work (they inherit `state`, only indexes and results cross
+    process boundaries), else from this one. The results are the same either way."""
     bar = None
-    if progress and posts:
+    if progress and count:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(posts), unit="post", desc="Rendering", file=sys.stderr, leave=False)
+        bar = tqdm(total=count, desc=desc, file=sys.stderr, leave=False)
     try:
-        if (
-            jobs > 1
-            and len(posts) > PARALLEL_MIN
-            and "fork" in multiprocessing.get_all_start_methods()
-        ):
-            pool_ctx = multiprocessing.get_context("fork")  # workers inherit env, posts, catalog
-            chunk = max(1, min(16, len(posts) // (jobs * 8)))
-            with pool_ctx.Pool(jobs, initializer=_start_worker, initargs=(ctx, posts)) as pool:
-                outcomes = []
-                for outcome in pool.imap(_render_in_worker, range(len(posts)), chunksize=chunk):
-                    outcomes.append(outcome)
+        if jobs > 1 and count > PARALLEL_MIN and "fork" in multiprocessing.get_all_start_methods():
+            pool_ctx = multiprocessing.get_context("fork")
+            chunk = max(1, min(16, count // (jobs * 8)))
+            with pool_ctx.Pool(jobs, initializer=_start_worker, initargs=(work, state)) as pool:
+                for result in pool.imap(_work_in_worker, range(count), chunksize=chunk):
                     if bar is not None:
                         bar.update()
-                return outcomes
-        outcomes = []
-        for post in posts:
-            outcomes.append(render_one(ctx, post))
+                    yield result
+            return
+        for i in range(count):
+            result = work(state, i)
             if bar is not None:
                 bar.update()
-        return outcomes
+            yield result
     finally:
         if bar is not None:
             bar.close()
+
+
+def _body_at(state: tuple[BodyContext, Sequence[content.Post]], index: int) -> BodyOutcome:
+    ctx, posts = state
+    return render_one(ctx, posts[index])
+
+
+def _page_at(
+    state: tuple[jinja2.Environment, Sequence[PageJob]], index: int
+) -> tuple[bytes | None, Problem | None]:
+    env, jobs = state
+    job = jobs[index]
+    try:
+        return render.render_template(env, job.template, job.context).encode("utf-8"), None
+    except render.TemplateFailure as failure:
+        return None, failure.problem
+
+
+def _feed_at(state: tuple[SiteConfig, Sequence[FeedJob]], index: int) -> bytes:
+    config, jobs = state
+    return feed_bytes(config, jobs[index])
+
+
+def _precompile(env: jinja2.Environment, names) -> None:
+    """Compile templates before forking, so each worker does not compile them again."""
+    for name in sorted(set(names)):
+        with contextlib.suppress(jinja2.TemplateError):  # reported with its line on use
+            env.get_template(name)
 
 
 def _body_key(post: content.Post) -> bytes:
@@ -428,11 +457,10 @@ def render_bodies(
                 found[i] = body
                 store.bodies_new[_body_key(post)] = hit
     todo = [i for i in range(len(everything)) if i not in found]
-    if todo:  # compile the shortcode templates once, before forking
-        for name in env.list_templates(filter_func=lambda n: n.startswith("shortcodes/")):
-            with contextlib.suppress(jinja2.TemplateError):  # reported when a post uses it
-                env.get_template(name)
-    outcomes = _render_many(ctx, [everything[i] for i in todo], jobs, progress)
+    if todo:
+        _precompile(env, env.list_templates(filter_func=lambda n: n.startswith("shortcodes/")))
+    posts = [everything[i] for i in todo]
+    outcomes = list(parallel_map(_body_at, (ctx, posts), len(posts), jobs, progress, "Markdown"))
     problems: list[Problem] = []
     for i, outcome in zip(todo, outcomes, strict=True):
         post = everything[i]
@@ -837,6 +865,20 @@ def _view_digests(*groups, known: dict[int, bytes] | None = None) -> dict[int, b
     return known
 
 
+def _search_docs(store: cache.Store, known: Mapping[int, bytes]) -> Callable:
+    """search.search_doc, computed only for views that changed since the last build."""
+
+    def doc(view: render.PostView) -> dict:
+        key = known.get(id(view)) or cache.digest(view)
+        entry = store.search.get(key)
+        if entry is None:
+            entry = search.search_doc(view)
+        store.search_new[key] = entry
+        return entry
+
+    return doc
+
+
 def _keep(staged: output.StagedOutput, store: cache.Store, path: str, fingerprint: bytes) -> bool:
     """Link the old file when the last build wrote this path from the same fingerprint."""
     store.pages_new[path] = (fingerprint, None)
@@ -849,18 +891,36 @@ def _keep(staged: output.StagedOutput, store: cache.Store, path: str, fingerprin
     )
 
 
+@dataclass
+class _Stopwatch:
+    """Seconds per stage, for `quire build --timings` and the benchmark."""
+
+    laps: list[tuple[str, float]] = field(default_factory=list)
+    last: float = field(default_factory=time.perf_counter)
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((name, now - self.last))
+        self.last = now
+
+
 def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> BuildResult:
     site = options.site_dir
+    watch = _Stopwatch(last=started)
     store, cache_warnings = cache.load_store(
         site, cache.engine_digest(_library_versions()), options.output_dir
     )
+    watch.lap("check and load cache")
     loaded = load_site(options, store)
     config = loaded.config
     env = render.make_environment(site, config)
+    watch.lap("read")
 
     related_slugs = _related_index(loaded, store)
+    watch.lap("related")
     light = {p.slug: light_view(p) for p in loaded.posts}
     known = _view_digests(light.values())
+    workers = options.jobs or os.cpu_count() or 1
     rendered, found = render_bodies(
         loaded,
         env,
@@ -868,12 +928,13 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
         light,
         site,
         store=store,
-        jobs=options.jobs or os.cpu_count() or 1,
+        jobs=workers,
         progress=options.progress,
         view_digests=known,
     )
     problems = _Problems([*loaded.problems, *found])
     problems.raise_errors(options.strict)  # all reading and rendering problems, in one report
+    watch.lap("bodies")
 
     views = [full_view(r, light, related_slugs, config) for r in rendered if r.post.kind == "post"]
     page_views = [
@@ -887,32 +948,45 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
     config_digest = cache.digest(config)
     known = _view_digests(views, page_views, known=known)
     rendered_pages = 0
+    watch.lap("views and fingerprints")
     staged = output.stage(options.output_dir)
     try:
         failures: list[Problem] = []
+        todo = []
         for job in jobs:
             fingerprint = cache.digest(
                 (config_digest, templates.get(job.template), job.path, job.template, job.context),
                 known,
             )
-            if _keep(staged, store, job.path, fingerprint):
+            if not _keep(staged, store, job.path, fingerprint):
+                todo.append(job)
+        _precompile(env, (job.template for job in todo))
+        pages = parallel_map(_page_at, (env, todo), len(todo), workers, options.progress, "Pages")
+        for job, (data, problem) in zip(todo, pages, strict=True):
+            if problem is not None:
+                if problem not in failures:
+                    failures.append(problem)
                 continue
-            try:
-                staged.write(job.path, render.render_template(env, job.template, job.context))
-                rendered_pages += 1
-            except render.TemplateFailure as failure:
-                if failure.problem not in failures:
-                    failures.append(failure.problem)
+            staged.write(job.path, data)
+            rendered_pages += 1
         if failures:
             raise BuildFailed(failures)
+        watch.lap("pages")
         fingerprint = cache.digest(("search", views), known)
         if not _keep(staged, store, "search/index.json", fingerprint):
-            staged.write("search/index.json", search.search_index(views))
-        made: dict[str, feeds.FeedEntry] = {}
-        for feed in feed_jobs(config, views, tags, categories):
-            fingerprint = cache.digest((config_digest, feed), known)
-            if not _keep(staged, store, feed.path, fingerprint):
-                staged.write(feed.path, feed_bytes(config, feed, made))
+            staged.write(
+                "search/index.json", search.search_index(views, _search_docs(store, known))
+            )
+        todo_feeds = [
+            feed
+            for feed in feed_jobs(config, views, tags, categories)
+            if not _keep(staged, store, feed.path, cache.digest((config_digest, feed), known))
+        ]
+        state = (config, todo_feeds)
+        for feed, data in zip(
+            todo_feeds, parallel_map(_feed_at, state, len(todo_feeds), workers), strict=True
+        ):
+            staged.write(feed.path, data)
         urls = [
             (j.context["page"].url, j.context["page"].modified)
             for j in jobs
@@ -922,12 +996,15 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
         staged.write("robots.txt", ROBOTS.format(sitemap=config.absolute("/sitemap.xml")))
         for path, source in static_files(site, (*loaded.posts, *loaded.pages)):
             staged.copy(path, source)
+        watch.lap("feeds, search, sitemap, static files")
         staged.commit()
+        watch.lap("swap")
     except BaseException:
         staged.discard()
         raise
     warnings = problems.warnings
     cache_warnings.extend(_save_cache(options, store, probe, loaded, len(jobs), warnings))
+    watch.lap("save cache")
     return BuildResult(
         posts=len(loaded.posts),
         pages=len(jobs),
@@ -937,6 +1014,7 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
         warnings=(*warnings, *cache_warnings),
         rendered=rendered_pages,
         cached=len(jobs) - rendered_pages,
+        stages=tuple(watch.laps),
     )
 
 
