@@ -177,7 +177,7 @@ def test_search_in_a_browser(chrome, site: Path, tmp_path: Path):  # noqa: F811
     root.mkdir()
     out.rename(root / "blog")
 
-    wait = WebDriverWait(chrome, 10)
+    wait = WebDriverWait(chrome, 30)  # generous: CI machines are shared
     with serve(root) as url:
         chrome.get(url + "blog/search/")
         box = chrome.find_element(By.ID, "search-q")
