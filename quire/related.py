@@ -226,7 +226,7 @@ def related_scores(
     )
     want = max(settings.count, 0)
     pins = [dict.fromkeys(s for s in (p.related or ()) if s in index and s != p.slug) for p in ps]
-    extra = np.array([len(x) for x in pins])
+    keep = want + max((len(x) for x in pins), default=0)
     # Each candidate gets one int64 key: quantised score, then index (lower index = newer,
     # then slug), so that "largest key first" is the full ranking order without ties.
     col_bits = max(n.bit_length(), 1)
@@ -249,21 +249,8 @@ def related_scores(
         valid = (r != c) & (score >= settings.min_score)
         if not settings.include_newer:
             valid &= days[c] <= days[r]
-        key = np.where(
-            valid, (np.round(score * scale).astype(np.int64) << col_bits) | (col_mask - c), -1
-        )
-        width = int(lengths.max(initial=0))
-        keep = min(width, want + int(extra[start:stop].max(initial=0)))
-        pad = np.full((stop - start, max(keep, 1)), -1, dtype=np.int64)
-        if keep:
-            full = np.full((stop - start, width), -1, dtype=np.int64)
-            full[local, np.arange(len(local)) - prod.indptr[local]] = key
-            if keep < width:
-                full = np.take_along_axis(
-                    full, np.argpartition(full, width - keep, axis=1)[:, width - keep :], axis=1
-                )
-            pad = -np.sort(-full, axis=1)
-        tops.append(pad)
+        key = (np.round(score[valid] * scale).astype(np.int64) << col_bits) | (col_mask - c[valid])
+        tops.append(_top_per_row(local[valid], key, stop - start, keep))
     keys = np.concatenate(tops) if tops else np.full((n, 1), -1, dtype=np.int64)
     for i, post in enumerate(ps):
         pinned = pins[i]
@@ -277,6 +264,33 @@ def related_scores(
                 ranked.append((slug, round((k >> col_bits) / scale, 6)))
         result[post.slug] = tuple(ranked)
     return result
+
+
+def _top_per_row(rows: np.ndarray, keys: np.ndarray, n_rows: int, keep: int) -> np.ndarray:
+    """The `keep` largest keys of each row, largest first, padded with -1: (n_rows, keep).
+
+    `rows` is sorted. Rows are handled in groups of similar length so that the padded
+    arrays given to numpy's partition stay small.
+    """
+    out = np.full((n_rows, max(keep, 1)), -1, dtype=np.int64)
+    if not len(keys) or keep <= 0:
+        return out
+    counts = np.bincount(rows, minlength=n_rows)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    by_length = np.argsort(counts, kind="stable")
+    for g in range(0, n_rows, 32):
+        group = by_length[g : g + 32]
+        width = int(counts[group].max())
+        if width == 0:
+            continue
+        pos = np.arange(width)
+        inside = pos[None, :] < counts[group][:, None]
+        take = np.minimum(starts[group][:, None] + pos[None, :], len(keys) - 1)
+        vals = np.where(inside, keys[take], -1)
+        if width > keep:
+            vals = np.partition(vals, width - keep, axis=1)[:, width - keep :]
+        out[group, : vals.shape[1]] = -np.sort(-vals, axis=1)
+    return out
 
 
 def related_index(posts: Sequence, settings: RelatedSettings) -> dict[str, tuple[str, ...]]:
