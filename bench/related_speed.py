@@ -78,7 +78,9 @@ def main() -> None:
             )
             posts = load_posts(site)
             seconds, mib = measure(posts, args.repeat)
-            print(f"| {len(posts)} | {seconds:.2f} | {mib:.0f} | {seconds / len(posts) * 1e6:.0f} |")
+            print(
+                f"| {len(posts)} | {seconds:.2f} | {mib:.0f} | {seconds / len(posts) * 1e6:.0f} |"
+            )
             sys.stdout.flush()
 
 
