@@ -7,7 +7,8 @@ For each N (default 1000 5000 20000) a corpus is generated with
 `gencorpus.py N DIR --flavour quire` (the shared bench generator, found at
 ../shared/bench/gencorpus.py from the project root unless --gencorpus says otherwise),
 read with quire's own reader, and `related_index` is run on the published posts, newest
-first, as the pipeline does. Time is the best of R runs; peak memory is measured in a
+first, as the pipeline does. Wall-clock and CPU time are each the best of R runs (CPU time
+is steadier on a shared machine); peak memory is measured in a
 separate run with tracemalloc (which slows Python down, so it is not timed), and counts
 every allocation made by the step (Python objects and numpy buffers).
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import gc
+import os
 import platform
 import subprocess
 import sys
@@ -44,20 +46,21 @@ def load_posts(site: Path) -> list:
     return published
 
 
-def measure(posts: list, repeat: int) -> tuple[float, float]:
+def measure(posts: list, repeat: int) -> tuple[float, float, float]:
     settings = RelatedSettings()
-    best = float("inf")
+    best = cpu = float("inf")
     for _ in range(repeat):
         gc.collect()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         related_index(posts, settings)
         best = min(best, time.perf_counter() - start)
+        cpu = min(cpu, time.process_time() - start_cpu)
     gc.collect()
     tracemalloc.start()
     related_index(posts, settings)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return best, peak / 2**20
+    return best, cpu, peak / 2**20
 
 
 def main() -> None:
@@ -67,8 +70,9 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     print(f"# related step, {platform.processor() or platform.machine()}, {dt.date.today()}")
-    print("| posts | time (s) | peak memory (MiB) | µs per post |")
-    print("|------:|---------:|------------------:|------------:|")
+    print(f"# load average before: {os.getloadavg()[0]:.1f}")
+    print("| posts | wall time (s) | CPU time (s) | peak memory (MiB) | CPU µs per post |")
+    print("|------:|--------------:|-------------:|------------------:|----------------:|")
     with tempfile.TemporaryDirectory(prefix="quire-related-") as tmp:
         for n in args.sizes:
             site = Path(tmp) / str(n)
@@ -77,10 +81,9 @@ def main() -> None:
                 check=True,
             )
             posts = load_posts(site)
-            seconds, mib = measure(posts, args.repeat)
-            print(
-                f"| {len(posts)} | {seconds:.2f} | {mib:.0f} | {seconds / len(posts) * 1e6:.0f} |"
-            )
+            wall, cpu, mib = measure(posts, args.repeat)
+            per_post = cpu / len(posts) * 1e6
+            print(f"| {len(posts)} | {wall:.2f} | {cpu:.2f} | {mib:.0f} | {per_post:.0f} |")
             sys.stdout.flush()
 
 
