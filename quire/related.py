@@ -215,8 +215,11 @@ def related_scores(
     w = {**DEFAULT_WEIGHTS, **settings.weights}
     text = text_vectors(ps, settings.title_boost)
     tags = tag_vectors(ps, text)
+    # square roots, so that the product of two rows is w_text * cos_text + w_tags * cos_tags
     both = sp.hstack(
-        [text * np.float32(w["text"]), tags * np.float32(w["tags"])], format="csr", dtype=np.float32
+        [text * np.float32(math.sqrt(w["text"])), tags * np.float32(math.sqrt(w["tags"]))],
+        format="csr",
+        dtype=np.float32,
     )
     both_t = both.T.tocsr()
     days = np.array([p.date.timestamp() / 86400.0 for p in ps])
