@@ -155,10 +155,12 @@ def test_search_page_and_header_box(site: Path):
 
 
 def _results(driver) -> list[tuple[str, str]]:
-    return [
-        (a.text, a.get_attribute("href"))
-        for a in driver.find_elements("css selector", "#search-results li a")
-    ]
+    """Read the list in one script call: the page may redraw it between two WebDriver calls."""
+    rows = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#search-results li a'))"
+        ".map(a => [a.textContent, a.href]);"
+    )
+    return [(text, href) for text, href in rows]
 
 
 def test_search_in_a_browser(chrome, site: Path, tmp_path: Path):  # noqa: F811
@@ -177,7 +179,7 @@ def test_search_in_a_browser(chrome, site: Path, tmp_path: Path):  # noqa: F811
     root.mkdir()
     out.rename(root / "blog")
 
-    wait = WebDriverWait(chrome, 10)
+    wait = WebDriverWait(chrome, 30)  # generous: CI machines are shared
     with serve(root) as url:
         chrome.get(url + "blog/search/")
         box = chrome.find_element(By.ID, "search-q")
