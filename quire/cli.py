@@ -90,13 +90,18 @@ def print_warnings(warnings) -> None:
         )
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """All subcommands; only `build` when that is the command: the others import the
+    pipeline (and the related-posts model with numpy and scikit-learn), which a rebuild
+    with nothing to do must not wait for."""
     ap = argparse.ArgumentParser(
         prog="quire", description="A fast static site generator for tech blogs."
     )
     ap.add_argument("--version", action="version", version=f"quire {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     _add_build(sub)
+    if command == "build":
+        return ap
     from . import importer
 
     importer.add_parser(sub)
@@ -107,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         argv = ["build", "--site", ".", "--output", "output"]
-    args = parser().parse_args(argv)
+    args = parser(argv[0]).parse_args(argv)
     if not getattr(args, "run", None):
         parser().print_help()
         return 2
