@@ -57,7 +57,16 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="version", version=f"quire {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     _add_build(sub)
+    for module in _command_modules():
+        module.add_parser(sub)
     return ap
+
+
+def _command_modules() -> list:
+    """The writer's commands each live in their own module with an add_parser(subparsers)."""
+    from . import scaffold
+
+    return [scaffold]
 
 
 def main(argv: list[str] | None = None) -> int:
