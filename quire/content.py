@@ -156,11 +156,9 @@ def parse_text(
     text: str, path: Path, shown: str, kind: str, options: ReadOptions
 ) -> tuple[Post | None, list[Problem]]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    meta, fm_text, body, body_line, problems = _split_front_matter(text, shown)
+    meta, lines, body, body_line, problems = _split_front_matter(text, shown)
     if meta is None:
         return None, problems
-    lines = _key_lines(fm_text)
-    problems = []
 
     def problem(key: str | None, message: str) -> None:
         problems.append(Problem(shown, lines.get(key, 1) if key else 1, message))
@@ -180,7 +178,7 @@ def parse_text(
         meta, "lastmod", options, problem
     )
 
-    slug_source = meta.get("slug") or path.stem
+    slug_source = meta.get("slug") or (path.parent.name if path.name == "index.md" else path.stem)
     slug = slugify(str(slug_source))
     if not slug:
         problem("slug" if "slug" in meta else None, f"cannot make a URL slug from {slug_source!r}")
@@ -240,20 +238,32 @@ def parse_text(
     return post, []
 
 
+def _line_at(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
 def _split_front_matter(text: str, shown: str):
-    """Returns (meta, front matter text, body, line the body starts on, problems)."""
+    """Returns (meta, key -> line, body, line the body starts on, problems)."""
     handler = frontmatter.detect_format(text, _HANDLERS)
     if handler is None:
-        return None, "", text, 1, [Problem(shown, 1, "no front matter: start the file with ---")]
-    try:
-        before, fm_text, body = handler.FM_BOUNDARY.split(text, 2)
-    except ValueError:
-        return None, "", text, 1, [Problem(shown, 1, "front matter is not closed (missing ---)")]
-    if before.strip():
-        return None, "", text, 1, [Problem(shown, 1, "front matter must start on the first line")]
-    fm_start_line = before.count("\n") + 2  # the line after the opening delimiter
-    closing_line = fm_start_line + fm_text.count("\n") - 1
-    body_line = closing_line + _leading_newlines(body)
+        return None, {}, text, 1, [Problem(shown, 1, "no front matter: start the file with ---")]
+    delimiters = handler.FM_BOUNDARY.finditer(text)
+    opening = next(delimiters, None)
+    closing = next(delimiters, None)
+    if opening is None or opening.start() != 0:
+        return None, {}, text, 1, [Problem(shown, 1, "front matter must start on the first line")]
+    if closing is None:
+        return (
+            None,
+            {},
+            text,
+            1,
+            [Problem(shown, 1, "front matter is not closed (missing closing delimiter)")],
+        )
+    fm_text = text[opening.end() : closing.start()]
+    first = _line_at(text, opening.end())  # the line fm_text's first character is on
+    body = text[closing.end() :].lstrip("\n")
+    body_line = _line_at(text, len(text) - len(body))
     try:
         if isinstance(handler, _TOMLHandler):
             meta = tomllib.loads(fm_text)
@@ -261,23 +271,23 @@ def _split_front_matter(text: str, shown: str):
             meta = yaml.load(fm_text, Loader=_YAML_LOADER)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        line = fm_start_line + (mark.line if mark else 0) - 1
+        line = first + (mark.line if mark else 0)
         reason = err.problem or str(err)
         return (
             None,
-            "",
+            {},
             body,
             body_line,
             [Problem(shown, line, f"invalid YAML front matter: {reason}")],
         )
     except yaml.YAMLError as err:
-        return None, "", body, body_line, [Problem(shown, 1, f"invalid YAML front matter: {err}")]
+        return None, {}, body, body_line, [Problem(shown, 1, f"invalid YAML front matter: {err}")]
     except tomllib.TOMLDecodeError as err:
         match = re.search(r"line (\d+)", str(err))
-        line = fm_start_line + int(match.group(1)) - 2 if match else 1
+        line = first + int(match.group(1)) - 1 if match else 1
         return (
             None,
-            "",
+            {},
             body,
             body_line,
             [Problem(shown, line, f"invalid TOML front matter: {err}")],
@@ -287,23 +297,14 @@ def _split_front_matter(text: str, shown: str):
     if not isinstance(meta, dict):
         return (
             None,
-            "",
+            {},
             body,
             body_line,
-            [Problem(shown, fm_start_line, "front matter must be key: value pairs")],
+            [Problem(shown, first, "front matter must be key: value pairs")],
         )
     meta = {str(k): v for k, v in meta.items()}
-    # the lines dict wants absolute line numbers
-    return meta, _offset_text(fm_text, fm_start_line), body.lstrip("\n"), body_line, []
-
-
-def _offset_text(fm_text: str, first_line: int) -> str:
-    """Pads the front matter so that line numbers found in it are the file's."""
-    return "\n" * (first_line - 1) + fm_text.lstrip("\n")
-
-
-def _leading_newlines(body: str) -> int:
-    return len(body) - len(body.lstrip("\n"))
+    lines = {key: first + line - 1 for key, line in _key_lines(fm_text).items()}
+    return meta, lines, body, body_line, []
 
 
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*[:=]", re.MULTILINE)

@@ -57,7 +57,7 @@ class Loaded:
     posts: tuple[content.Post, ...]  # published posts, newest first
     pages: tuple[content.Post, ...]
     products: dict
-    warnings: tuple[Problem, ...] = ()
+    problems: tuple[Problem, ...] = ()  # errors and warnings; the build raises after rendering
 
 
 @dataclass(frozen=True)
@@ -116,28 +116,27 @@ def load_site(options: BuildOptions) -> Loaded:
     )
     pages = sorted((p for p in published if p.kind == "page"), key=lambda p: p.slug)
     problems.extend(_tag_warnings(posts, site))
-    problems.raise_errors(options.strict)
-    return Loaded(config, tuple(posts), tuple(pages), products, problems.warnings)
+    return Loaded(config, tuple(posts), tuple(pages), products, tuple(problems.items))
 
 
 def _duplicates(posts: Sequence[content.Post], site: Path) -> list[Problem]:
-    seen: dict[str, content.Post] = {}
-    slugs: dict[tuple[str, str], content.Post] = {}
-    found = []
+    """Every file that shares its URL with another is named, each pointing at the other."""
+    by_url: dict[str, list[content.Post]] = {}
     for post in posts:
-        key = (post.kind, post.slug)
-        first = slugs.get(key) or seen.get(post.url)
-        if first is not None:
+        by_url.setdefault(post.url, []).append(post)
+    found = []
+    for clashing in by_url.values():
+        if len(clashing) < 2:
+            continue
+        for post in clashing:
+            others = ", ".join(display_path(o.source, site) for o in clashing if o is not post)
             found.append(
                 Problem(
                     display_path(post.source, site),
                     post.line_of("slug") or 1,
-                    f"duplicate slug '{post.slug}' (also used by {display_path(first.source, site)})",
+                    f"duplicate slug '{post.slug}' (also used by {others})",
                 )
             )
-            continue
-        slugs[key] = post
-        seen[post.url] = post
     return found
 
 
@@ -491,11 +490,12 @@ def static_files(site: Path, posts: Sequence[content.Post]) -> list[tuple[str, P
         if rel == "products.yaml" or top in ("posts", "pages") or path.suffix == ".md":
             continue
         found.append((rel, path))
-    for post in posts:  # files beside a post, in a folder named like it, go next to its page
-        folder = post.source.parent / (post.source.stem if post.source.name != "index.md" else "")
-        if post.source.name == "index.md":
-            folder = post.source.parent
-        if folder.is_dir() and folder != site / "content" / "posts":
+    for (
+        post
+    ) in posts:  # a bundle (SLUG/index.md) or a folder named like the post: copied next to it
+        bundle = post.source.name == "index.md"
+        folder = post.source.parent if bundle else post.source.with_suffix("")
+        if folder.is_dir() and (bundle or folder != site / "content" / "posts"):
             base = post.url.strip("/")
             for path, rel in _walk_pairs(folder):
                 if path.suffix != ".md":
@@ -541,9 +541,9 @@ def build(options: BuildOptions) -> BuildResult:
 
     related_slugs = related.related_index(loaded.posts, config.related)
     light = {p.slug: light_view(p) for p in loaded.posts}
-    rendered, problems = render_bodies(loaded, env, related_slugs, light, site)
-    if problems:
-        raise BuildFailed(sorted(problems, key=_problem_order))
+    rendered, found = render_bodies(loaded, env, related_slugs, light, site)
+    problems = _Problems([*loaded.problems, *found])
+    problems.raise_errors(options.strict)  # all reading and rendering problems, in one report
 
     views = [full_view(r, light, related_slugs) for r in rendered if r.post.kind == "post"]
     page_views = [full_view(r, light, related_slugs) for r in rendered if r.post.kind == "page"]
@@ -583,5 +583,5 @@ def build(options: BuildOptions) -> BuildResult:
         written=staged.written,
         unchanged=staged.unchanged,
         seconds=time.perf_counter() - started,
-        warnings=loaded.warnings,
+        warnings=problems.warnings,
     )
