@@ -77,9 +77,9 @@ def parser() -> argparse.ArgumentParser:
 
 def _command_modules() -> list:
     """The writer's commands each live in their own module with an add_parser(subparsers)."""
-    from . import check, scaffold, serve
+    from . import check, deploy, scaffold, serve
 
-    return [scaffold, serve, check]
+    return [scaffold, serve, check, deploy]
 
 
 def main(argv: list[str] | None = None) -> int:
