@@ -76,10 +76,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _command_modules() -> list:
-    """The writer's commands each live in their own module with an add_parser(subparsers)."""
-    from . import check, deploy, scaffold, serve
+    """Commands other than build live in their own module with an add_parser(subparsers)."""
+    from . import check, deploy, importer, scaffold, serve
 
-    return [scaffold, serve, check, deploy]
+    return [importer, scaffold, serve, check, deploy]
 
 
 def main(argv: list[str] | None = None) -> int:

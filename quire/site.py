@@ -11,13 +11,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 from markupsafe import Markup
 
 from . import catalog as catalog_stage
-from . import content, feeds, output, related, render, taxonomy
+from . import content, feeds, output, related, render, search, taxonomy
 from .config import SiteConfig, load_config
 from .markdown import RenderedBody, Shortcode, ShortcodeError, render_body
 from .problems import BuildFailed, Problem, display_path, errors_only
@@ -261,14 +262,16 @@ def render_bodies(
     return rendered, problems
 
 
-def full_view(item: Rendered, light: dict[str, render.PostView], related_slugs) -> render.PostView:
+def full_view(
+    item: Rendered, light: dict[str, render.PostView], related_slugs, config: SiteConfig
+) -> render.PostView:
     post = item.post
     related_views = (
         () if post.kind == "page" else tuple(light[s] for s in related_slugs.get(post.slug, ()))
     )
     return replace(
         light[post.slug] if post.kind == "post" else light_view(post),
-        content=Markup(item.body.html),
+        content=Markup(render.rebase_root_links(item.body.html, config.base_path)),
         toc=Markup(item.body.toc),
         word_count=item.body.word_count,
         reading_time=item.body.reading_time,
@@ -413,6 +416,13 @@ def page_jobs(
     )
     jobs.append(
         PageJob(
+            "search/index.html",
+            "search.html",
+            {"page": info("Search", "/search/", "search", feeds=site_feeds)},
+        )
+    )
+    jobs.append(
+        PageJob(
             "404.html",
             "404.html",
             {"page": info("Page not found", "/404.html", "404", feeds=site_feeds)},
@@ -461,8 +471,8 @@ def feed_files(
 
 def _absolute_links(html_text: str, config: SiteConfig) -> str:
     """Feed readers have no base URL: root-relative links and images become absolute."""
-    root = config.base_url.rstrip("/") + "/"
-    return html_text.replace('href="/', f'href="{root}').replace('src="/', f'src="{root}')
+    parts = urlsplit(config.base_url)
+    return render.rebase_root_links(html_text, f"{parts.scheme}://{parts.netloc}/")
 
 
 def sitemap_xml(config: SiteConfig, urls: Sequence[tuple[str, dt.datetime | None]]) -> str:
@@ -545,8 +555,10 @@ def build(options: BuildOptions) -> BuildResult:
     problems = _Problems([*loaded.problems, *found])
     problems.raise_errors(options.strict)  # all reading and rendering problems, in one report
 
-    views = [full_view(r, light, related_slugs) for r in rendered if r.post.kind == "post"]
-    page_views = [full_view(r, light, related_slugs) for r in rendered if r.post.kind == "page"]
+    views = [full_view(r, light, related_slugs, config) for r in rendered if r.post.kind == "post"]
+    page_views = [
+        full_view(r, light, related_slugs, config) for r in rendered if r.post.kind == "page"
+    ]
     tags = taxonomy.build_terms(views, "tags")
     categories = taxonomy.build_terms(views, "categories")
     jobs = page_jobs(config, views, page_views, tags, categories)
@@ -562,6 +574,7 @@ def build(options: BuildOptions) -> BuildResult:
                     failures.append(failure.problem)
         if failures:
             raise BuildFailed(failures)
+        staged.write("search/index.json", search.search_index(views))
         for path, data in feed_files(config, views, tags, categories).items():
             staged.write(path, data)
         urls = [

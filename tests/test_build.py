@@ -378,3 +378,25 @@ def test_page_bundle_slug_and_files(site: Path):
     assert code == 0, stderr
     assert (out / "posts" / "studio-display" / "index.html").is_file()
     assert (out / "posts" / "studio-display" / "photo.jpg").read_text() == "jpg"
+
+
+def test_links_in_posts_follow_a_sub_folder_base_url(site: Path):
+    post(
+        site,
+        "a",
+        "A",
+        "2024-01-01",
+        "See [b](/posts/b/) and ![i](/images/i.png) and [ext](https://x.example/).",
+    )
+    post(site, "b", "B", "2024-01-02", "B.")
+    out = site.parent / "out"
+    code, _, stderr = build_site(site, out, "--base-url", "https://h.example/blog/")
+    assert code == 0, stderr
+    tree = page(out, "posts/a/index.html")
+    assert "/blog/posts/b/" in links(tree, "//article//a")
+    assert "https://x.example/" in links(tree, "//article//a")
+    assert "/blog/images/i.png" in tree.xpath("//article//img/@src")
+    entry = [
+        e for e in feedparser.parse((out / "feed.xml").read_bytes()).entries if e.title == "A"
+    ][0]
+    assert 'href="https://h.example/blog/posts/b/"' in entry.content[0].value

@@ -5,16 +5,15 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import pytest
+from browser import chrome  # noqa: F401 - the shared headless Chromium fixture
 from conftest import ROOT, build_site, post, write
 from lxml import html
 
@@ -382,67 +381,35 @@ def test_cli_serve_port_in_use_is_a_clear_error(blog):
 # ---------------------------------------------------------------- a real browser
 
 
-def _chromium() -> tuple[str, str] | None:
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    driver = shutil.which("chromedriver")
-    return (browser, driver) if browser and driver else None
-
-
-@pytest.mark.skipif(
-    _chromium() is None,
-    reason="needs Debian chromium + chromium-driver (tests/install-chromium.sh installs them)",
-)
-def test_open_page_reloads_itself_in_chromium(server, blog):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+def test_open_page_reloads_itself_in_chromium(server, blog, chrome):
+    """Skipped (by the chrome fixture, saying why) only when chromium/chromedriver are missing."""
     from selenium.webdriver.support.ui import WebDriverWait
 
-    browser, driver_path = _chromium()
-    profile = tempfile.mkdtemp(prefix="quire-chromium-")
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = browser
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-    ):
-        opts.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=opts)
-    try:
-        driver.set_page_load_timeout(20)
-        driver.get(server.url + "posts/first/")
-        assert driver.find_element("css selector", "h1").text == "First post"
-        driver.execute_script("window.__notReloaded = true")
-        # the page's event stream is connected once it has had its first state
-        WebDriverWait(driver, 10).until(
-            lambda d: d.execute_script("return document.documentElement.dataset.quireLive")
-        )
-        post(blog, "first", "Seen in the browser", "2025-01-01", "Live.")
-        WebDriverWait(driver, 15).until(
-            lambda d: d.find_element("css selector", "h1").text == "Seen in the browser"
-        )
-        assert driver.execute_script("return window.__notReloaded === undefined")
+    driver = chrome
+    driver.get(server.url + "posts/first/")
+    assert driver.find_element("css selector", "h1").text == "First post"
+    driver.execute_script("window.__notReloaded = true")
+    # the page's event stream is connected once it has had its first state
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return document.documentElement.dataset.quireLive")
+    )
+    post(blog, "first", "Seen in the browser", "2025-01-01", "Live.")
+    WebDriverWait(driver, 15).until(
+        lambda d: d.find_element("css selector", "h1").text == "Seen in the browser"
+    )
+    assert driver.execute_script("return window.__notReloaded === undefined")
 
-        # a broken save shows the overlay in the open page, escaped
-        (blog / "content" / "posts" / "first.md").write_text(
-            '---\ntitle: "<b>x</b>"\ndate: [oops\n---\n'
-        )
-        box = WebDriverWait(driver, 15).until(
-            lambda d: d.find_elements("id", "quire-errors") or False
-        )[0]
-        assert "content/posts/first.md:" in box.text
-        assert not box.find_elements("css selector", "b")
-        post(blog, "first", "Fixed in the browser", "2025-01-01", "Live.")
-        WebDriverWait(driver, 15).until(
-            lambda d: d.find_element("css selector", "h1").text == "Fixed in the browser"
-        )
-        assert not driver.find_elements("id", "quire-errors")
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
+    # a broken save shows the overlay in the open page, escaped
+    (blog / "content" / "posts" / "first.md").write_text(
+        '---\ntitle: "<b>x</b>"\ndate: [oops\n---\n'
+    )
+    box = WebDriverWait(driver, 15).until(lambda d: d.find_elements("id", "quire-errors") or False)[
+        0
+    ]
+    assert "content/posts/first.md:" in box.text
+    assert not box.find_elements("css selector", "b")
+    post(blog, "first", "Fixed in the browser", "2025-01-01", "Live.")
+    WebDriverWait(driver, 15).until(
+        lambda d: d.find_element("css selector", "h1").text == "Fixed in the browser"
+    )
+    assert not driver.find_elements("id", "quire-errors")
