@@ -80,7 +80,9 @@ def main() -> None:
             full = time.perf_counter()
             while server.preview.building or server.preview.dirty.is_set():
                 time.sleep(0.1)  # let the background full build land before cleaning up
-            print(f"full build after the last edit landed within {time.perf_counter() - full:.1f} s")
+            print(
+                f"full build after the last edit landed within {time.perf_counter() - full:.1f} s"
+            )
             ms = [round(t * 1000) for t in times]
             print(f"save -> reload event, ms: {ms}; mean {statistics.mean(times) * 1000:.0f} ms")
         finally:

@@ -263,7 +263,10 @@ class Origin:
         message = f"broken {what} '{broken.ref.url}': {broken.reason}"
         post = self.by_url.get(broken.page)
         if post is not None:
-            line = _find_line(post.source, [broken.ref.url, unquote(broken.ref.url)])
+            url = broken.ref.url
+            base = self.config.base_path
+            written = "/" + url[len(base) :] if base != "/" and url.startswith(base) else url
+            line = _find_line(post.source, [url, unquote(url), f"({written}", unquote(written)])
             if line is None and broken.ref.text:
                 line = _find_line(post.source, [f"[{broken.ref.text}]", broken.ref.text])
             if line is not None:

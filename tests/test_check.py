@@ -153,16 +153,24 @@ def test_build_problems_are_all_reported(blog):
 
 def test_site_in_a_sub_folder(site):
     write(site / "site.toml", 'title = "T"\nbase_url = "https://example.org/blog/"\n')
-    post(site, "a", "A", "2025-01-01", "[good](/blog/posts/b/) and [also good](../b/)")
-    src = post(site, "b", "B", "2025-01-02", "Text.\n\n[root link](/posts/a/)")
+    post(site, "a", "A", "2025-01-01", "[good](/posts/b/) and [also good](../b/)")
+    src = post(
+        site,
+        "b",
+        "B",
+        "2025-01-02",
+        "Text.\n\nSee [the dead\nlink](/posts/zzz/)\n\n[same host](https://example.org/shop/)",
+    )
     code, _, err = run("check", "--site", str(site))
     assert code == 1
+    dead = line_of(src, "/posts/zzz/")
+    assert f"content/posts/b.md:{dead}: broken link '/blog/posts/zzz/'" in err
     assert (
-        f"content/posts/b.md:{line_of(src, 'root link')}: broken link '/posts/a/': "
-        "points outside the site (/blog/)"
+        f"content/posts/b.md:{line_of(src, 'same host')}: broken link "
+        "'https://example.org/shop/': points outside the site (/blog/)"
     ) in err
     assert "content/posts/a.md" not in err
-    assert "'/blog/posts/" not in err  # the theme's links to posts resolve under /blog/
+    assert "'/blog/posts/a/" not in err and "'/blog/posts/b/" not in err
 
 
 # ---------------------------------------------------------------- --external, locally only

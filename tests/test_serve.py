@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from browser import chrome  # noqa: F401 - the shared headless Chromium fixture
+from browser import chrome  # noqa: F401 - chrome is a fixture
 from conftest import ROOT, build_site, post, write
 from lxml import html
 
@@ -381,7 +381,7 @@ def test_cli_serve_port_in_use_is_a_clear_error(blog):
 # ---------------------------------------------------------------- a real browser
 
 
-def test_open_page_reloads_itself_in_chromium(server, blog, chrome):
+def test_open_page_reloads_itself_in_chromium(server, blog, chrome):  # noqa: F811
     """Skipped (by the chrome fixture, saying why) only when chromium/chromedriver are missing."""
     from selenium.webdriver.support.ui import WebDriverWait
 
