@@ -290,7 +290,7 @@ def quick_page(
     rendered, problems = site_stage.render_bodies(one, snapshot.env, related_slugs, light, site)
     if problems:
         return None, problems
-    view = site_stage.full_view(rendered[0], light, related_slugs)
+    view = site_stage.full_view(rendered[0], light, related_slugs, loaded.config)
     views, page_views = ([view], []) if kind == "post" else ([], [view])
     jobs = site_stage.page_jobs(loaded.config, views, page_views, (), ())
     job = next(j for j in jobs if j.context.get("post") is view)

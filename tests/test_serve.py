@@ -232,6 +232,24 @@ def test_edit_is_served_and_announced(server, blog):
         events.close()
 
 
+def test_quick_preview_is_the_page_the_full_build_writes(server, blog):
+    """The quick path renders exactly what the build will: no second reload, no surprises."""
+    preview = server.preview
+    post(blog, "first", "Quick & exact", "2025-01-01", "New [link](/posts/second/) here.")
+    deadline = time.monotonic() + 10
+    while "posts/first/index.html" not in preview.overlay and time.monotonic() < deadline:
+        time.sleep(0.01)
+    quick = preview.overlay["posts/first/index.html"][1]
+    assert any("content/posts/first.md: preview updated in" in line for line in server.logs)
+    assert not any("Traceback" in line for line in server.logs)
+    while preview.overlay and time.monotonic() < deadline:  # the full build lands
+        time.sleep(0.02)
+    assert preview.overlay == {}
+    built = (preview.output / "posts" / "first" / "index.html").read_bytes()
+    assert quick == built
+    assert b"Quick &amp; exact" in built
+
+
 def test_new_post_appears_at_its_url(server, blog):
     events = Events(server.url)
     try:
