@@ -18,6 +18,7 @@ import html
 import json
 import mimetypes
 import posixpath
+import signal
 import sys
 import threading
 import time
@@ -691,6 +692,10 @@ def add_parser(subparsers) -> None:
     p.set_defaults(run=run)
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     site = Path(args.site)
     if not (site / "site.toml").is_file():
@@ -706,6 +711,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"error: cannot listen on {args.host}:{args.port}: {err.strerror}", file=sys.stderr)
         return 1
     print(f"Serving {site} at {server.url} (Ctrl+C to stop)", flush=True)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl+C
     try:
         while True:
             time.sleep(3600)

@@ -349,7 +349,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_cli_serve_runs_and_stops_on_ctrl_c(blog):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_cli_serve_runs_and_stops_cleanly(blog, stop):
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, str(ROOT / "build.py"), "serve", "--site", str(blog), "--port", str(port)],
@@ -362,13 +363,14 @@ def test_cli_serve_runs_and_stops_on_ctrl_c(blog):
         assert f"http://127.0.0.1:{port}/" in line
         assert get(f"http://127.0.0.1:{port}/", "/posts/first/")[0] == 200
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
             raise
     assert proc.returncode == 0
+    assert "Traceback" not in proc.stderr.read()
     assert (blog / ".quire-cache" / "serve-output" / "index.html").is_file()
     assert not (blog / "output").exists()
 
