@@ -38,6 +38,7 @@ from .problems import BuildFailed, Problem, display_path
 EVENTS_PATH = "/__quire/events"
 HASH_PATH = "/__quire/hash"
 KEEPALIVE_SECONDS = 10.0
+RERANK_BUDGET = 0.4  # seconds: above this, a quick preview keeps the last build's related lists
 WATCHED_DIRS = ("content", "templates", "theme")
 TYPES = {
     ".html": "text/html; charset=utf-8",
@@ -77,6 +78,7 @@ class Snapshot:
     related_slugs: dict
     light: dict
     build_options: site_stage.BuildOptions
+    related_seconds: float = 0.0  # what re-ranking related posts for one save would cost
 
 
 @dataclass(frozen=True)
@@ -257,9 +259,23 @@ def take_snapshot(preview: Preview) -> Snapshot | None:
     except Exception:  # the full build reports what is wrong; without a snapshot, no quick path
         return None
     env = render.make_environment(options.site_dir, loaded.config)
+    started = time.perf_counter()
     related_slugs = related.related_index(loaded.posts, loaded.config.related)
+    seconds = time.perf_counter() - started
     light = {p.slug: site_stage.light_view(p) for p in loaded.posts}
-    return Snapshot(loaded, env, related_slugs, light, options)
+    return Snapshot(loaded, env, related_slugs, light, options, seconds)
+
+
+def _related_with(snapshot: Snapshot, post: content.Post) -> dict:
+    """Related lists with the saved post's new text, when ranking is cheap enough to redo
+    per save (so the preview matches the build); else the last build's lists."""
+    from . import related
+
+    if snapshot.related_seconds > RERANK_BUDGET or post.kind != "post":
+        return snapshot.related_slugs
+    others = [p for p in snapshot.loaded.posts if p.source != post.source and p.slug != post.slug]
+    posts = sorted([*others, post], key=lambda p: (p.date, p.slug), reverse=True)
+    return related.related_index(posts, snapshot.loaded.config.related)
 
 
 def quick_page(
@@ -286,7 +302,7 @@ def quick_page(
         pages=(post,) if kind == "page" else (),
     )
     related_slugs = {
-        k: tuple(s for s in v if s in light) for k, v in snapshot.related_slugs.items()
+        k: tuple(s for s in v if s in light) for k, v in _related_with(snapshot, post).items()
     }
     rendered, problems = site_stage.render_bodies(one, snapshot.env, related_slugs, light, site)
     if problems:
@@ -626,13 +642,23 @@ class Handler(BaseHTTPRequestHandler):
 # ---------------------------------------------------------------- running
 
 
+class PreviewHTTPServer(ThreadingHTTPServer):
+    """A browser closing a tab mid-response is normal: no traceback for that."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
+
+
 @dataclass
 class Server:
     """A running preview: its URL, state and threads; close() stops all of them."""
 
     url: str
     preview: Preview
-    httpd: ThreadingHTTPServer
+    httpd: PreviewHTTPServer
     threads: tuple[threading.Thread, ...]
 
     def close(self) -> None:
@@ -645,8 +671,7 @@ class Server:
 
 def start(options: ServeOptions) -> Server:
     """Bind, build once, then serve and watch in background threads."""
-    httpd = ThreadingHTTPServer((options.host, options.port), Handler, bind_and_activate=True)
-    httpd.daemon_threads = True
+    httpd = PreviewHTTPServer((options.host, options.port), Handler)
     host, port = httpd.server_address[:2]
     shown_host = f"[{host}]" if ":" in str(host) else host
     url = f"http://{shown_host}:{port}/"
