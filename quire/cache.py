@@ -110,6 +110,9 @@ def write_blob(path: Path, value: object, shown: str) -> Problem | None:
     try:
         payload = _dumps(value)
         path.parent.mkdir(parents=True, exist_ok=True)
+        ignore = path.parent / ".gitignore"
+        if not ignore.exists():  # a site kept in git does not commit its cache
+            ignore.write_text("# written by quire: the build cache is not source\n*\n")
         with open(tmp, "wb") as f:
             f.write(MAGIC)
             f.write(_checksum(payload))

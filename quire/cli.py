@@ -102,10 +102,16 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     _add_build(sub)
     if command == "build":
         return ap
-    from . import importer
-
-    importer.add_parser(sub)
+    for module in _command_modules():
+        module.add_parser(sub)
     return ap
+
+
+def _command_modules() -> list:
+    """Commands other than build live in their own module with an add_parser(subparsers)."""
+    from . import check, deploy, importer, scaffold, serve
+
+    return [importer, scaffold, serve, check, deploy]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -547,8 +547,8 @@ def _index_path(url: str) -> str:
 
 def _site_feeds(config: SiteConfig) -> tuple[render.Feed, ...]:
     return (
-        render.Feed(f"{config.title} (RSS)", config.relative("/feed.xml"), "application/rss+xml"),
-        render.Feed(f"{config.title} (Atom)", config.relative("/atom.xml"), "application/atom+xml"),
+        render.Feed(f"{config.title} (RSS)", "/feed.xml", "application/rss+xml"),
+        render.Feed(f"{config.title} (Atom)", "/atom.xml", "application/atom+xml"),
     )
 
 
@@ -634,7 +634,7 @@ def page_jobs(
             term_feed = (
                 render.Feed(
                     f"{config.title}: {term.name}",
-                    config.relative(term.url + "feed.xml"),
+                    term.url + "feed.xml",
                     "application/rss+xml",
                 ),
             )

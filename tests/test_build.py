@@ -330,6 +330,8 @@ def test_base_url_option_changes_absolute_links(blog: Path):
     feed = feedparser.parse((out / "feed.xml").read_bytes())
     assert feed.entries[0].link == "https://other.example.net/blog/posts/air-review/"
     assert "/blog/css/style.css" in page(out, "index.html").xpath("//link[@rel='stylesheet']/@href")
+    home = page(out, "index.html")
+    assert set(home.xpath("//link[@rel='alternate']/@href")) == {"/blog/feed.xml", "/blog/atom.xml"}
 
 
 def test_summary_line_and_warnings(blog: Path):

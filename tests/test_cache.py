@@ -316,3 +316,25 @@ def test_summary_line_without_a_terminal(shop: Path, tmp_path: Path) -> None:
     posts, pages, rendered, cached = counts(stdout)
     assert posts == 5 and rendered == pages
     assert "\r" not in stderr  # no progress bar when stderr is not a terminal
+
+
+def test_timings_and_bad_jobs(shop: Path, tmp_path: Path) -> None:
+    code, stdout, stderr = build_site(shop, tmp_path / "out", "--timings")
+    assert code == 0
+    assert re.search(r"timings: .*bodies [\d.]+ s.*pages [\d.]+ s", stderr), stderr
+    with pytest.raises(SystemExit) as exit_info:
+        build_site(shop, tmp_path / "out", "--jobs", "0")
+    assert exit_info.value.code == 2
+
+
+def test_cache_folder_ignores_itself_in_git(shop: Path, tmp_path: Path) -> None:
+    assert build_site(shop, tmp_path / "out")[0] == 0
+    subprocess.run(["git", "init", "-q", str(shop)], check=True)
+    status = subprocess.run(
+        ["git", "-C", str(shop), "status", "--porcelain", "--untracked-files=all"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "content/posts/tips.md" in status
+    assert ".quire-cache" not in status
