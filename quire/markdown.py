@@ -306,7 +306,7 @@ def _restore(rendered: str, parts: dict[str, str]) -> str:
 def _converter() -> md.Markdown:
     """One Markdown instance per process: building the extension set costs more than a post."""
     return md.Markdown(
-        extensions=["extra", "toc", "codehilite", "smarty", "sane_lists"],
+        extensions=["extra", "toc", "codehilite", "sane_lists"],  # smart quotes: see smarten()
         extension_configs={
             "codehilite": {"css_class": "codehilite", "guess_lang": False},
             "toc": {"toc_depth": "2-4"},
@@ -325,7 +325,58 @@ def to_html(text: str) -> _Converted:
     converter = _converter()
     converter.reset()
     body = converter.convert(text)
-    return _Converted(body, getattr(converter, "toc", ""))
+    return _Converted(smarten(body), smarten(getattr(converter, "toc", "")))
+
+
+# Smart punctuation on the finished HTML. Python-Markdown's smarty extension does the same
+# with a second inline-pattern pass over every text node, which costs as much as all the
+# rest of the conversion; one regex pass over the text between tags gives the same quotes.
+_HTML_TOKEN = re.compile(r"(<!--.*?-->|<[^>]*>)", re.DOTALL)
+_TAG_NAME = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
+_NO_SMART = frozenset({"pre", "code", "kbd", "samp", "script", "style", "tt", "math", "textarea"})
+_QUOTE = re.compile(r"[\"']")
+_OPENS_AFTER = frozenset(" \t\n([{<-\u2013\u2014\u201c\u2018/")
+_DECADE = re.compile(r"'(?=\d\ds\b)")
+
+
+def smarten(rendered: str) -> str:
+    """Curly quotes, en and em dashes and ellipses in text, never inside code or tags."""
+    if not rendered:
+        return rendered
+    parts = _HTML_TOKEN.split(rendered)
+    skip = 0
+    before = " "
+    for i, part in enumerate(parts):
+        if i % 2:
+            match = _TAG_NAME.match(part)
+            if match and match.group(2).lower() in _NO_SMART and not part.endswith("/>"):
+                skip = max(0, skip - 1) if match.group(1) else skip + 1
+            continue
+        if part and not skip:
+            parts[i] = _smart_text(part, before)
+        if part:
+            before = part[-1]
+    return "".join(parts)
+
+
+def _smart_text(text: str, before: str) -> str:
+    if "-" in text:
+        text = text.replace("---", "\u2014").replace("--", "\u2013")
+    if "..." in text:
+        text = text.replace("...", "\u2026")
+    if '"' not in text and "'" not in text:
+        return text
+    text = _DECADE.sub("\u2019", text)
+
+    def curl(match: re.Match) -> str:
+        start = match.start()
+        prev = text[start - 1] if start else before
+        opening = prev in _OPENS_AFTER
+        if match.group(0) == '"':
+            return "\u201c" if opening else "\u201d"
+        return "\u2018" if opening else "\u2019"
+
+    return _QUOTE.sub(curl, text)
 
 
 _TAG = re.compile(r"<[^>]+>")
