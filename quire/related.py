@@ -28,28 +28,14 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from itertools import chain
-from types import MappingProxyType
 
 import numpy as np
 import scipy.sparse as sp
 
+from .config import DEFAULT_WEIGHTS, RelatedSettings  # noqa: F401  (RelatedSettings: re-exported)
 from .taxonomy import slugify
-
-DEFAULT_WEIGHTS = MappingProxyType({"text": 1.0, "tags": 0.4, "category": 0.05, "date": 0.02})
-
-
-@dataclass(frozen=True)
-class RelatedSettings:
-    count: int = 5
-    include_newer: bool = True
-    min_score: float = 0.05
-    title_boost: float = 2.0
-    date_half_life_days: float = 365.0
-    weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
-
 
 # ---------------------------------------------------------------------------------- text
 
