@@ -34,6 +34,7 @@ from .problems import Problem
 CACHE_DIR = ".quire-cache"
 STORE_FILE = "store.bin"
 MANIFEST_FILE = "manifest.bin"
+WORDS_FILE = "words.bin"  # each post's words for related posts, read only when re-ranking
 MAGIC = b"QUIRE-CACHE-3\n"
 CHECKSUM_SIZE = 32
 # Files changed this recently may change again inside the same mtime tick without their
@@ -165,11 +166,14 @@ class Store:
     pages: dict = field(default_factory=dict)  # output path -> (fingerprint, stat signature)
     related: tuple | None = None  # (key, related index)
     search: dict = field(default_factory=dict)  # view digest -> search index entry
+    words: dict = field(default_factory=dict)  # post text key -> digest of its words
     posts_new: dict = field(default_factory=dict)
     bodies_new: dict = field(default_factory=dict)
     pages_new: dict = field(default_factory=dict)
     related_new: tuple | None = None
     search_new: dict = field(default_factory=dict)
+    words_new: dict = field(default_factory=dict)
+    words_file: dict | None = None  # text key -> post words, to write to WORDS_FILE
 
     def saved_form(self) -> dict:
         return {
@@ -180,6 +184,7 @@ class Store:
             "pages": self.pages_new,
             "related": self.related_new,
             "search": self.search_new,
+            "words": self.words_new,
         }
 
 
@@ -194,13 +199,28 @@ def load_store(site_dir: Path, engine: bytes, output_dir: Path) -> tuple[Store, 
         store.bodies = value.get("bodies") or {}
         store.related = value.get("related")
         store.search = value.get("search") or {}
+        store.words = value.get("words") or {}
         if value.get("output") == output:
             store.pages = value.get("pages") or {}
     return store, [warning] if warning else []
 
 
 def save_store(site_dir: Path, store: Store) -> Problem | None:
-    return write_blob(site_dir / CACHE_DIR / STORE_FILE, store.saved_form(), _shown(STORE_FILE))
+    found = None
+    if store.words_file is not None:
+        value = {"engine": store.engine, "words": store.words_file}
+        found = write_blob(site_dir / CACHE_DIR / WORDS_FILE, value, _shown(WORDS_FILE))
+    saved = write_blob(site_dir / CACHE_DIR / STORE_FILE, store.saved_form(), _shown(STORE_FILE))
+    return saved or found
+
+
+def load_words(site_dir: Path, engine: bytes) -> dict:
+    """Post words by text key, from the last build that re-ranked related posts; a file
+    that is missing, corrupt or from another quire only means tokenising again."""
+    value, _ = read_blob(site_dir / CACHE_DIR / WORDS_FILE, _shown(WORDS_FILE))
+    if isinstance(value, dict) and value.get("engine") == engine:
+        return value.get("words") or {}
+    return {}
 
 
 def _shown(name: str) -> str:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from itertools import chain
@@ -36,6 +35,7 @@ import scipy.sparse as sp
 
 from .config import DEFAULT_WEIGHTS, RelatedSettings  # noqa: F401  (RelatedSettings: re-exported)
 from .taxonomy import slugify
+from .words import ENGLISH_STOP_WORDS, plain_text, post_words  # noqa: F401  (re-exported)
 
 # ---------------------------------------------------------------------------------- text
 
@@ -53,60 +53,6 @@ def _linking(df: np.ndarray, n: int) -> np.ndarray:
     return (df >= 2) & (df <= max(min(MAX_SHARE * n, MAX_SHARED), 2))
 
 
-_FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n.*?^[ \t]*\1", re.MULTILINE | re.DOTALL)
-_PASSES = (  # (cheap test, pattern): each pattern is only run when its test finds something
-    ("```", _FENCE),
-    ("~~~", _FENCE),
-    ("{{", re.compile(r"\{\{[<%].*?[>%]\}\}", re.DOTALL)),  # Hugo shortcodes
-    ("`", re.compile(r"`[^`\n]*`")),  # inline code
-    ("](", re.compile(r"\]\([^)\n]*\)")),  # the URL of [text](url) and ![alt](url)
-    ("]:", re.compile(r"^[ \t]*\[[^\]\n]+\]:[^\n]*", re.MULTILINE)),  # [ref]: url
-    ("<", re.compile(r"<!--.*?-->|<[^>\n]*>", re.DOTALL)),  # HTML and <autolinks>
-    ("://", re.compile(r"\S+://\S+")),  # bare URLs
-    ("www.", re.compile(r"\bwww\.\S+")),
-)
-# bytes.translate keeps ASCII letters and digits and every non-ASCII byte (so UTF-8 words
-# stay whole) and turns everything else into a space; split() then gives the words.
-_KEEP = bytes(c if chr(c).isalnum() or c >= 128 else 32 for c in range(256)).lower()
-# English function words: they link every post to every other. Kept here rather than
-# imported from scikit-learn, whose import alone cost more than ranking 1000 posts.
-ENGLISH_STOP_WORDS = frozenset(
-    """a about above across after afterwards again against all almost alone along already also
-    although always am among amongst an and another any anyhow anyone anything anyway anywhere
-    are around as at back be became because become becomes becoming been before beforehand
-    behind being below beside besides between beyond both but by can cannot could did do does
-    doing done down due during each eg either else elsewhere enough etc even ever every
-    everyone everything everywhere except few first for former formerly from further get gets
-    got had has have having he hence her here hereafter hereby herein hers herself him himself
-    his how however i ie if in indeed into is it its itself just last latter least less let
-    like made make many may me meanwhile might mine more moreover most mostly much must my
-    myself namely neither never nevertheless next no nobody none noone nor not nothing now
-    nowhere of off often on once one only onto or other others otherwise our ours ourselves
-    out over own per perhaps please put quite rather re really same see seem seemed seeming
-    seems several she should since so some somehow someone something sometime sometimes
-    somewhere still such than that the their theirs them themselves then thence there
-    thereafter thereby therefore therein these they this those though through throughout thru
-    thus to together too toward towards under until up upon us use used very via was we well
-    were what whatever when whence whenever where whereafter whereas whereby wherein whether
-    which while whither who whoever whole whom whose why will with within without would yet
-    you your yours yourself yourselves""".split()
-)
-_STOP = frozenset(w.encode() for w in ENGLISH_STOP_WORDS) | {b"amp", b"nbsp", b"quot"}
-
-
-def plain_text(markdown: str) -> str:
-    """Markdown without code, URLs, HTML or shortcodes: the prose whose words are compared."""
-    for test, pattern in _PASSES:
-        if test in markdown:
-            markdown = pattern.sub(" ", markdown)
-    return markdown
-
-
-def _words(text: str) -> Counter:
-    """Word counts (UTF-8 bytes, lower case) of a Markdown text."""
-    return Counter(plain_text(text).encode().lower().translate(_KEEP).split())
-
-
 def _count_matrix(docs: list[Counter], vocab: dict[bytes, int]) -> sp.csr_matrix:
     """Documents x words counts; new words are added to `vocab` (word -> column)."""
     words = list(chain.from_iterable(docs))
@@ -119,10 +65,6 @@ def _count_matrix(docs: list[Counter], vocab: dict[bytes, int]) -> sp.csr_matrix
     indptr = np.zeros(len(docs) + 1, dtype=np.int64)
     np.cumsum([len(c) for c in docs], out=indptr[1:])
     return sp.csr_matrix((counts, columns, indptr), shape=(len(docs), max(len(vocab), 1)))
-
-
-def _is_word(word: bytes) -> bool:
-    return len(word) > 1 and word not in _STOP and not word[:1].isdigit()
 
 
 def _normalize_rows(m: sp.csr_matrix) -> sp.csr_matrix:
@@ -138,14 +80,18 @@ def _keep_columns(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
     return sp.csr_matrix((m.data[mask], (m.row[mask], m.col[mask])), shape=m.shape)
 
 
-def text_vectors(posts: Sequence, title_boost: float = 2.0) -> sp.csr_matrix:
+def text_vectors(
+    posts: Sequence, title_boost: float = 2.0, words: Sequence[tuple[Counter, Counter]] = ()
+) -> sp.csr_matrix:
     """L2-normalised TF-IDF rows (float32) over title + summary + body, one per post.
 
-    Words that cannot link posts (see `_linking`) are dropped after normalising.
+    `words` may give each post's `post_words`, cached by the caller. Words that cannot
+    link posts (see `_linking`) are dropped after normalising.
     """
     vocab: dict[bytes, int] = {}
-    bodies = [_words(f"{p.summary}\n\n{p.body}") for p in posts]
-    titles = [_words(p.title) for p in posts]
+    pairs = words or [post_words(p) for p in posts]
+    titles = [t for t, _ in pairs]
+    bodies = [b for _, b in pairs]
     body = _count_matrix(bodies, vocab)
     title = _count_matrix(titles, vocab)
     n_terms = max(len(vocab), 1)
@@ -154,8 +100,6 @@ def text_vectors(posts: Sequence, title_boost: float = 2.0) -> sp.csr_matrix:
     body.data = 1.0 + np.log(body.data)
     title.data[:] = title_boost
     tf = (body + title).tocsr()
-    words = np.fromiter(map(_is_word, vocab), dtype=bool, count=len(vocab))
-    tf = _keep_columns(tf, np.resize(words, n_terms))
     n = len(posts)
     df = np.bincount(tf.indices, minlength=n_terms)
     idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
@@ -209,11 +153,15 @@ def tag_vectors(posts: Sequence, text: sp.csr_matrix) -> sp.csr_matrix:
 
 
 def related_scores(
-    posts: Sequence, settings: RelatedSettings, block: int = 512
+    posts: Sequence,
+    settings: RelatedSettings,
+    block: int = 512,
+    words: Sequence[tuple[Counter, Counter]] = (),
 ) -> dict[str, tuple[tuple[str, float], ...]]:
     """Like `related_index` but with each slug's score (pinned posts score `inf`)."""
     order = sorted(range(len(posts)), key=lambda i: (-posts[i].date.timestamp(), posts[i].slug))
     ps = [posts[i] for i in order]
+    pairs = [words[i] for i in order] if words else ()
     n = len(ps)
     index = {p.slug: i for i, p in enumerate(ps)}
     result: dict[str, tuple[tuple[str, float], ...]] = {}
@@ -221,7 +169,7 @@ def related_scores(
         return result
 
     w = {**DEFAULT_WEIGHTS, **settings.weights}
-    text = text_vectors(ps, settings.title_boost)
+    text = text_vectors(ps, settings.title_boost, pairs)
     tags = tag_vectors(ps, text)
     # square roots, so that the product of two rows is w_text * cos_text + w_tags * cos_tags
     both = sp.hstack(
@@ -304,7 +252,9 @@ def _top_per_row(rows: np.ndarray, keys: np.ndarray, n_rows: int, keep: int) -> 
     return out
 
 
-def related_index(posts: Sequence, settings: RelatedSettings) -> dict[str, tuple[str, ...]]:
+def related_index(
+    posts: Sequence, settings: RelatedSettings, words: Sequence[tuple[Counter, Counter]] = ()
+) -> dict[str, tuple[str, ...]]:
     """Ranked related slugs per post slug. `posts` holds only published posts, newest first.
 
     Pinned slugs (front matter `related: [...]`) come first; a post is never its own relative;
@@ -312,5 +262,5 @@ def related_index(posts: Sequence, settings: RelatedSettings) -> dict[str, tuple
     """
     return {
         slug: tuple(s for s, _ in ranked)
-        for slug, ranked in related_scores(posts, settings).items()
+        for slug, ranked in related_scores(posts, settings, words=words).items()
     }

@@ -23,7 +23,7 @@ import jinja2
 import jinja2.meta
 from markupsafe import Markup
 
-from . import cache, content, feeds, output, render, search, taxonomy
+from . import cache, content, feeds, output, render, search, taxonomy, words
 from . import catalog as catalog_stage
 from .buildinfo import BuildOptions, BuildResult, unchanged_result
 from .config import SiteConfig, load_config
@@ -844,16 +844,32 @@ def _library_versions() -> tuple[str, ...]:
     return (markdown.__version__, pygments.__version__, jinja2.__version__)
 
 
-def _related_index(loaded: Loaded, store: cache.Store) -> dict[str, tuple[str, ...]]:
-    """related.related_index, recomputed only when a post or the settings changed."""
-    key = cache.digest((loaded.posts, loaded.config.related))
-    if store.related is not None and store.related[0] == key:
+def _related_index(loaded: Loaded, store: cache.Store, site: Path) -> dict[str, tuple[str, ...]]:
+    """related.related_index, recomputed only when what it reads of the posts changed: an
+    edit that adds no informative word keeps the index without importing numpy or scipy."""
+    posts = loaded.posts
+    keys = [words.text_key(p) for p in posts]
+    fresh: dict[bytes, tuple] = {}  # words tokenised in this build
+    features = []
+    for post, key in zip(posts, keys, strict=True):
+        digest = store.words.get(key)
+        if digest is None:
+            fresh[key] = words.post_words(post)
+            digest = cache.digest(fresh[key])
+        store.words_new[key] = digest
+        features.append((post.slug, post.date, post.tags, post.categories, post.related, digest))
+    index_key = cache.digest((features, loaded.config.related))
+    if store.related is not None and store.related[0] == index_key:
         index = store.related[1]
     else:
         from . import related  # numpy and scipy load only when the ranking must be redone
 
-        index = related.related_index(loaded.posts, loaded.config.related)
-    store.related_new = (key, index)
+        known = cache.load_words(site, store.engine) if len(fresh) < len(set(keys)) else {}
+        known.update(fresh)
+        pairs = [known.get(k) or words.post_words(p) for k, p in zip(keys, posts, strict=True)]
+        index = related.related_index(posts, loaded.config.related, pairs)
+        store.words_file = dict(zip(keys, pairs, strict=True))
+    store.related_new = (index_key, index)
     return index
 
 
@@ -918,7 +934,7 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
     env = render.make_environment(site, config)
     watch.lap("read")
 
-    related_slugs = _related_index(loaded, store)
+    related_slugs = _related_index(loaded, store, site)
     watch.lap("related")
     light = {p.slug: light_view(p) for p in loaded.posts}
     known = _view_digests(light.values())
