@@ -338,3 +338,20 @@ def test_cache_folder_ignores_itself_in_git(shop: Path, tmp_path: Path) -> None:
     ).stdout
     assert "content/posts/tips.md" in status
     assert ".quire-cache" not in status
+
+
+def test_related_reranks_only_when_informative_words_change(shop: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert build_site(shop, out)[0] == 0
+    words = shop / cache.CACHE_DIR / cache.WORDS_FILE
+    before = words.stat().st_mtime_ns
+    # stop words and one-letter words never reach the ranking: the index is kept as it was
+    post(shop, "tips", "Tips", "2025-03-04", "Use `ls`. x the and of", tags="[tips, mac]")
+    assert build_site(shop, out)[0] == 0
+    assert words.stat().st_mtime_ns == before
+    assert tree(out) == cold_tree(shop, tmp_path)
+    # a shared word re-ranks, from cached words for the other posts, as a cold build would
+    post(shop, "tips", "Tips", "2025-03-04", "Intro faster gone soon.", tags="[tips, mac]")
+    assert build_site(shop, out)[0] == 0
+    assert words.stat().st_mtime_ns != before
+    assert tree(out) == cold_tree(shop, tmp_path)
