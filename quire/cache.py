@@ -167,12 +167,14 @@ class Store:
     related: tuple | None = None  # (key, related index)
     search: dict = field(default_factory=dict)  # view digest -> search index entry
     words: dict = field(default_factory=dict)  # post text key -> digest of its words
+    templates: tuple | None = None  # (digest of all template sources, digest per template)
     posts_new: dict = field(default_factory=dict)
     bodies_new: dict = field(default_factory=dict)
     pages_new: dict = field(default_factory=dict)
     related_new: tuple | None = None
     search_new: dict = field(default_factory=dict)
     words_new: dict = field(default_factory=dict)
+    templates_new: tuple | None = None
     words_file: dict | None = None  # text key -> post words, to write to WORDS_FILE
 
     def saved_form(self) -> dict:
@@ -185,6 +187,7 @@ class Store:
             "related": self.related_new,
             "search": self.search_new,
             "words": self.words_new,
+            "templates": self.templates_new,
         }
 
 
@@ -200,6 +203,7 @@ def load_store(site_dir: Path, engine: bytes, output_dir: Path) -> tuple[Store, 
         store.related = value.get("related")
         store.search = value.get("search") or {}
         store.words = value.get("words") or {}
+        store.templates = value.get("templates")
         if value.get("output") == output:
             store.pages = value.get("pages") or {}
     return store, [warning] if warning else []

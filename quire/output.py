@@ -66,6 +66,14 @@ class StagedOutput:
     written: int = 0
     unchanged: int = 0
     paths: set[str] = field(default_factory=set)
+    folders: set[Path] = field(default_factory=set)  # staging folders known to exist
+
+    def _parent(self, target: Path) -> None:
+        """mkdir the target's folder, once per folder (not once per file)."""
+        parent = target.parent
+        if parent not in self.folders:
+            parent.mkdir(parents=True, exist_ok=True)
+            self.folders.add(parent)
 
     def write(self, relpath: str, data: bytes | str) -> None:
         path = safe_relpath(relpath)
@@ -76,7 +84,7 @@ class StagedOutput:
         if isinstance(data, str):
             data = data.encode("utf-8")
         target = self.staging / path
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._parent(target)
         if self.previous is not None and _same_bytes(self.previous / path, data):
             try:
                 os.link(self.previous / path, target)
@@ -104,7 +112,7 @@ class StagedOutput:
         if (st.st_size, st.st_mtime_ns, st.st_ino) != tuple(signature):
             return False
         target = self.staging / path
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._parent(target)
         try:
             os.link(old, target)
         except OSError:
@@ -121,7 +129,7 @@ class StagedOutput:
             return  # an earlier source (the site's) wins over a later one (the default theme's)
         self.paths.add(key)
         target = self.staging / path
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._parent(target)
         old = self.previous / path if self.previous is not None else None
         if old is not None and old.is_file():
             st_old, st_new = old.stat(), source.stat()
