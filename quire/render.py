@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -87,20 +88,36 @@ class TemplateFailure(Exception):
         self.problem = problem
 
 
-def make_environment(site_dir: Path, config: SiteConfig) -> jinja2.Environment:
-    """Site templates first, then the default theme's, file by file."""
+def make_environment(
+    site_dir: Path, config: SiteConfig, bytecode_dir: Path | None = None
+) -> jinja2.Environment:
+    """Site templates first, then the default theme's, file by file. With `bytecode_dir`,
+    compiled templates are kept there: compiling them costs a rebuild ~0.1 s."""
     search = [site_dir / "templates"]
     if DEFAULT_TEMPLATES.resolve() != (site_dir / "templates").resolve():
         search.append(DEFAULT_TEMPLATES)
+    options = {
+        "autoescape": True,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+        "keep_trailing_newline": True,
+    }
+    bytecode = None
+    if bytecode_dir is not None:
+        try:
+            bytecode_dir.mkdir(parents=True, exist_ok=True)
+            # jinja keys entries by template file and source checksum, not by options
+            tag = hashlib.sha256(repr((options, jinja2.__version__)).encode()).hexdigest()[:12]
+            bytecode = jinja2.FileSystemBytecodeCache(str(bytecode_dir), f"%s.{tag}.cache")
+        except OSError:
+            bytecode = None
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in search if p.is_dir()]),
-        autoescape=True,
         undefined=jinja2.ChainableUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
         auto_reload=False,
         cache_size=-1,
+        bytecode_cache=bytecode,
+        **options,
     )
     env.filters["relurl"] = config.relative
     env.filters["absurl"] = config.absolute

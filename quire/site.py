@@ -945,7 +945,7 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
     watch.lap("check and load cache")
     loaded = load_site(options, store)
     config = loaded.config
-    env = render.make_environment(site, config)
+    env = render.make_environment(site, config, site / cache.CACHE_DIR / "templates")
     watch.lap("read")
 
     related_slugs = _related_index(loaded, store, site)
