@@ -60,14 +60,22 @@ class BuildResult:
 def quick_result(options: BuildOptions, started: float | None = None) -> BuildResult | None:
     """The result of a build that has nothing to do: no input changed and the output is
     exactly as the last build left it. None when there is work."""
+    return quick_check(options, started)[0]
+
+
+def quick_check(
+    options: BuildOptions, started: float | None = None
+) -> tuple[BuildResult | None, cache.Probe]:
+    """quick_result, with the probe of the inputs: the build that follows reuses it
+    instead of scanning every input again."""
     started = time.perf_counter() if started is None else started
     output.check_output_folder(options.output_dir, options.site_dir)
-    manifest, _ = cache.unchanged(
+    manifest, probe = cache.unchanged(
         options.site_dir, options.output_dir, options.settings(), options.moment()
     )
     if manifest is None:
-        return None
-    return unchanged_result(manifest, started)
+        return None, probe
+    return unchanged_result(manifest, started), probe
 
 
 def unchanged_result(manifest: cache.Manifest, started: float) -> BuildResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
 from . import __version__
@@ -41,7 +42,7 @@ def _jobs(text: str) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from .buildinfo import BuildOptions, quick_result
+    from .buildinfo import BuildOptions, quick_check
 
     site = Path(args.site)
     out = Path(args.output) if args.output else site / "output"
@@ -55,11 +56,12 @@ def run_build(args: argparse.Namespace) -> int:
         progress=sys.stderr.isatty(),
     )
     try:
-        result = quick_result(options)
+        started = time.perf_counter()
+        result, probe = quick_check(options, started)
         if result is None:  # there is work: only now import the pipeline (Markdown, Jinja...)
             from .site import build
 
-            result = build(options)
+            result = build(options, probe, started)
     except BuildFailed as failed:
         for problem in failed.problems:
             print(problem, file=sys.stderr)

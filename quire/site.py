@@ -833,21 +833,25 @@ ROBOTS = "User-agent: *\nAllow: /\n\nSitemap: {sitemap}\n"
 # ---------------------------------------------------------------- the build
 
 
-def build(options: BuildOptions) -> BuildResult:
+def build(
+    options: BuildOptions, probe: cache.Probe | None = None, started: float | None = None
+) -> BuildResult:
     """Build the site atomically: on any error the previous output stays exactly as it was.
 
     Nothing is done twice: with no change at all the build stops after a few stats; else
     parsed posts, bodies and the related index come from the store when their inputs did
     not change, and pages whose fingerprint did not change are linked from the old output.
+    A `probe` from buildinfo.quick_check (which found work to do) saves checking again.
     """
-    started = time.perf_counter()
+    started = time.perf_counter() if started is None else started
     site = options.site_dir
     output.check_output_folder(options.output_dir, site)
-    manifest, probe = cache.unchanged(
-        site, options.output_dir, options.settings(), options.moment()
-    )
-    if manifest is not None:
-        return unchanged_result(manifest, started)
+    if probe is None:
+        manifest, probe = cache.unchanged(
+            site, options.output_dir, options.settings(), options.moment()
+        )
+        if manifest is not None:
+            return unchanged_result(manifest, started)
     return _full_build(options, started, probe)
 
 
