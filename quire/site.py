@@ -17,7 +17,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from urllib.parse import urlsplit
-from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 import jinja2.meta
@@ -766,6 +765,11 @@ def _absolute_links(html_text: str, config: SiteConfig) -> str:
     """Feed readers have no base URL: root-relative links and images become absolute."""
     parts = urlsplit(config.base_url)
     return render.rebase_root_links(html_text, f"{parts.scheme}://{parts.netloc}/")
+
+
+def xml_escape(text: str) -> str:
+    """xml.sax.saxutils.escape, whose module imports urllib.request (~12 ms a build)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def sitemap_xml(config: SiteConfig, urls: Sequence[tuple[str, dt.datetime | None]]) -> str:
