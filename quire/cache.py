@@ -168,6 +168,7 @@ class Store:
     search: dict = field(default_factory=dict)  # view digest -> search index entry
     words: dict = field(default_factory=dict)  # post text key -> digest of its words
     templates: tuple | None = None  # (digest of all template sources, digest per template)
+    catalog: tuple | None = None  # (key of products.yaml, (products, problems))
     posts_new: dict = field(default_factory=dict)
     bodies_new: dict = field(default_factory=dict)
     pages_new: dict = field(default_factory=dict)
@@ -175,6 +176,7 @@ class Store:
     search_new: dict = field(default_factory=dict)
     words_new: dict = field(default_factory=dict)
     templates_new: tuple | None = None
+    catalog_new: tuple | None = None
     words_file: dict | None = None  # text key -> post words, to write to WORDS_FILE
 
     def saved_form(self) -> dict:
@@ -188,6 +190,7 @@ class Store:
             "search": self.search_new,
             "words": self.words_new,
             "templates": self.templates_new,
+            "catalog": self.catalog_new,
         }
 
 
@@ -204,6 +207,7 @@ def load_store(site_dir: Path, engine: bytes, output_dir: Path) -> tuple[Store, 
         store.search = value.get("search") or {}
         store.words = value.get("words") or {}
         store.templates = value.get("templates")
+        store.catalog = value.get("catalog")
         if value.get("output") == output:
             store.pages = value.get("pages") or {}
     return store, [warning] if warning else []

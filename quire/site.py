@@ -89,7 +89,7 @@ def load_site(options: BuildOptions, store: cache.Store | None = None) -> Loaded
     else:
         sources, found = _read_sources_cached(site, read_options, store)
     problems.extend(found)
-    products, found = catalog_stage.load_catalog(site / "content" / "products.yaml", site)
+    products, found = _load_catalog(site, store)
     problems.extend(found)
 
     now = options.now or dt.datetime.now(dt.UTC)
@@ -132,6 +132,23 @@ def _read_sources_cached(
             if post is not None:
                 posts.append(post)
     return posts, problems
+
+
+def _load_catalog(site: Path, store: cache.Store | None) -> tuple[dict, list[Problem]]:
+    """catalog.load_catalog, parsed again only when products.yaml changed (YAML is slow)."""
+    path = site / "content" / "products.yaml"
+    if store is None:
+        return catalog_stage.load_catalog(path, site)
+    try:
+        key = cache.digest((path.read_bytes(), str(path), str(site)))
+    except OSError:
+        return catalog_stage.load_catalog(path, site)
+    if store.catalog is not None and store.catalog[0] == key:
+        value = store.catalog[1]
+    else:
+        value = catalog_stage.load_catalog(path, site)
+    store.catalog_new = (key, value)
+    return value
 
 
 def _duplicates(posts: Sequence[content.Post], site: Path) -> list[Problem]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ _RESERVED = {
 }
 
 
+@functools.lru_cache(maxsize=65536)  # a build slugifies each tag thousands of times
 def slugify(text: str) -> str:
     """URL- and file-safe slug: lowercase ASCII words joined by '-'.
 
