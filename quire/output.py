@@ -2,6 +2,8 @@
 
 Files whose bytes did not change are hard-linked from the previous output instead of
 rewritten, so their mtimes survive (rsync and static hosts upload only what changed).
+The swapped-out output stays beside the new one as `.quire-spare-NAME`: the next build
+stages into it, fixing only the files that differ, instead of linking every file anew.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path, PurePosixPath
 
 TEMP_PREFIX = ".quire-tmp-"
 OLD_PREFIX = ".quire-old-"
+SPARE_PREFIX = ".quire-spare-"
 
 
 class OutputError(Exception):
@@ -58,7 +61,13 @@ def safe_relpath(relpath: str) -> PurePosixPath:
 
 @dataclass
 class StagedOutput:
-    """The new output being written; `commit` swaps it in, `discard` throws it away."""
+    """The new output being written; `commit` swaps it in, `discard` throws it away.
+
+    A `reused` staging folder is the output before last (the spare): its files are made
+    right path by path (unlinked first, never written through, as they may be hard links
+    into the live output) and whatever this build does not produce is pruned on commit.
+    Re-linking ~2000 unchanged files into a fresh folder costs ~0.15 s; checking them, ~0.02 s.
+    """
 
     final: Path
     staging: Path
@@ -67,13 +76,50 @@ class StagedOutput:
     unchanged: int = 0
     paths: set[str] = field(default_factory=set)
     folders: set[Path] = field(default_factory=set)  # staging folders known to exist
+    existing: dict[str, int] = field(default_factory=dict)  # reused: file -> inode, not yet seen
+    reused: bool = False
 
-    def _parent(self, target: Path) -> None:
+    def _parent(self, target: Path, key: str) -> None:
         """mkdir the target's folder, once per folder (not once per file)."""
         parent = target.parent
-        if parent not in self.folders:
-            parent.mkdir(parents=True, exist_ok=True)
-            self.folders.add(parent)
+        if parent in self.folders:
+            return
+        if self.reused:  # a file left where this path needs a folder
+            parts = key.split("/")[:-1]
+            for i in range(1, len(parts) + 1):
+                if self.existing.pop("/".join(parts[:i]), None) is not None:
+                    os.unlink(self.staging.joinpath(*parts[:i]))
+        parent.mkdir(parents=True, exist_ok=True)
+        self.folders.add(parent)
+
+    def _clear(self, key: str, target: Path) -> None:
+        """Remove what a reused staging folder holds at target, before writing there."""
+        if not self.reused:
+            return
+        if self.existing.pop(key, None) is not None:
+            os.unlink(target)
+        elif target in self.folders:
+            shutil.rmtree(target)
+            self.folders = {f for f in self.folders if not f.is_relative_to(target)}
+            inside = key + "/"
+            self.existing = {k: v for k, v in self.existing.items() if not k.startswith(inside)}
+
+    def _link(self, key: str, old: Path, target: Path, inode: int) -> bool:
+        """Make target a hard link to `old` (inode `inode`); False if it cannot be."""
+        if self.reused and self.existing.get(key) == inode:
+            del self.existing[key]  # the spare already links the same file
+            return True
+        try:
+            self._clear(key, target)
+            self._parent(target, key)
+            os.link(old, target)
+        except OSError:
+            return False
+        return True
+
+    def _fresh(self, key: str, target: Path) -> None:
+        self._clear(key, target)
+        self._parent(target, key)
 
     def write(self, relpath: str, data: bytes | str) -> None:
         path = safe_relpath(relpath)
@@ -84,14 +130,12 @@ class StagedOutput:
         if isinstance(data, str):
             data = data.encode("utf-8")
         target = self.staging / path
-        self._parent(target)
-        if self.previous is not None and _same_bytes(self.previous / path, data):
-            try:
-                os.link(self.previous / path, target)
+        if self.previous is not None:
+            inode = _same_bytes(self.previous / path, data)
+            if inode is not None and self._link(key, self.previous / path, target, inode):
                 self.unchanged += 1
                 return
-            except OSError:
-                pass
+        self._fresh(key, target)
         target.write_bytes(data)
         self.written += 1
 
@@ -111,11 +155,7 @@ class StagedOutput:
             return False
         if (st.st_size, st.st_mtime_ns, st.st_ino) != tuple(signature):
             return False
-        target = self.staging / path
-        self._parent(target)
-        try:
-            os.link(old, target)
-        except OSError:
+        if not self._link(key, old, self.staging / path, st.st_ino):
             return False
         self.paths.add(key)
         self.unchanged += 1
@@ -129,22 +169,40 @@ class StagedOutput:
             return  # an earlier source (the site's) wins over a later one (the default theme's)
         self.paths.add(key)
         target = self.staging / path
-        self._parent(target)
         old = self.previous / path if self.previous is not None else None
         if old is not None and old.is_file():
             st_old, st_new = old.stat(), source.stat()
-            if st_old.st_size == st_new.st_size and st_old.st_mtime_ns == st_new.st_mtime_ns:
-                try:
-                    os.link(old, target)
-                    self.unchanged += 1
-                    return
-                except OSError:
-                    pass
+            same = (st_old.st_size, st_old.st_mtime_ns) == (st_new.st_size, st_new.st_mtime_ns)
+            if same and self._link(key, old, target, st_old.st_ino):
+                self.unchanged += 1
+                return
+        self._fresh(key, target)
         shutil.copy2(source, target)
         self.written += 1
 
+    def _prune(self) -> None:
+        """Remove what the spare held that this build did not produce."""
+        for key in self.existing:
+            os.unlink(self.staging / key)
+        self.existing = {}
+        root = str(self.staging)
+        needed = {root}
+        for key in self.paths:  # strings, not Paths: ~10x faster for 2000 files
+            folder = key
+            while "/" in folder:
+                folder = folder.rsplit("/", 1)[0]
+                if f"{root}/{folder}" in needed:
+                    break
+                needed.add(f"{root}/{folder}")
+        unneeded = [f for f in self.folders if str(f) not in needed]
+        for folder in sorted(unneeded, key=lambda f: len(f.parts), reverse=True):
+            shutil.rmtree(folder, ignore_errors=True)
+
     def commit(self) -> None:
-        """Swap: the old output is renamed away, the new one renamed in, the old one deleted."""
+        """Swap: the old output is renamed away, the new one renamed in; the old one is kept
+        as the next build's spare (or deleted when there is one already)."""
+        if self.reused:
+            self._prune()
         old = None
         if self.final.exists():
             old = Path(tempfile.mkdtemp(prefix=OLD_PREFIX, dir=self.final.parent))
@@ -152,19 +210,53 @@ class StagedOutput:
             os.replace(self.final, old)
         os.replace(self.staging, self.final)
         if old is not None:
-            remove_later(old)
+            spare = spare_path(self.final)
+            try:
+                if spare.exists() or spare.is_symlink():
+                    raise FileExistsError(spare)
+                os.replace(old, spare)
+            except OSError:
+                remove_later(old)
 
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
-def _same_bytes(path: Path, data: bytes) -> bool:
+def spare_path(output: Path) -> Path:
+    """Where the output before last waits, beside the output, to become the next staging."""
+    return output.parent / f"{SPARE_PREFIX}{output.name}"
+
+
+def _same_bytes(path: Path, data: bytes) -> int | None:
+    """The inode of the file at path when it holds exactly `data`, else None."""
     try:
-        if path.stat().st_size != len(data):
-            return False
-        return path.read_bytes() == data
+        st = path.stat()
+        if st.st_size != len(data) or path.read_bytes() != data:
+            return None
+        return st.st_ino
     except OSError:
-        return False
+        return None
+
+
+def _survey(staging: Path) -> tuple[dict[str, int], set[Path]]:
+    """Files (path -> inode) and folders of a reused staging folder. Symbolic links and
+    other oddities are removed: nothing written later may go through them."""
+    files: dict[str, int] = {}
+    folders = {staging}
+    base = len(str(staging)) + 1
+    stack = [str(staging)]
+    while stack:
+        top = stack.pop()
+        with os.scandir(top) as it:
+            for entry in it:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.add(Path(entry.path))
+                    stack.append(entry.path)
+                elif entry.is_file(follow_symlinks=False):
+                    files[entry.path[base:].replace(os.sep, "/")] = entry.inode()
+                else:
+                    os.unlink(entry.path)
+    return files, folders
 
 
 def stage(output: Path) -> StagedOutput:
@@ -174,6 +266,18 @@ def stage(output: Path) -> StagedOutput:
     remove_stale_temps(output.parent)
     staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=output.parent))
     previous = output if output.is_dir() else None
+    spare = spare_path(output)
+    if spare.is_dir() and not spare.is_symlink():
+        try:
+            staging.rmdir()
+            os.replace(spare, staging)
+            files, folders = _survey(staging)
+            return StagedOutput(
+                output, staging, previous, existing=files, folders=folders, reused=True
+            )
+        except OSError:
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir()
     return StagedOutput(output, staging, previous)
 
 

@@ -355,3 +355,60 @@ def test_related_reranks_only_when_informative_words_change(shop: Path, tmp_path
     assert build_site(shop, out)[0] == 0
     assert words.stat().st_mtime_ns != before
     assert tree(out) == cold_tree(shop, tmp_path)
+
+
+def test_staging_reuses_the_spare_without_writing_through_it(tmp_path: Path) -> None:
+    from quire import output
+
+    out = tmp_path / "out"
+    for text in ("A", "A2"):
+        staged = output.stage(out)
+        staged.write("a/index.html", text)
+        staged.write("b.txt", "B")
+        staged.commit()
+    spare = output.spare_path(out)
+    assert spare.is_dir() and (spare / "a" / "index.html").read_text() == "A"
+    assert (spare / "b.txt").stat().st_ino == (out / "b.txt").stat().st_ino  # one file, linked
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep")
+    (spare / "c").symlink_to(outside, target_is_directory=True)  # must never be written through
+    (spare / "stray.txt").write_text("stray")
+    shutil.rmtree(spare / "a")
+    (spare / "a").write_text("a file where a folder goes")
+    (spare / "d").mkdir()
+    (spare / "d" / "e.txt").write_text("a folder where a file goes")
+
+    staged = output.stage(out)
+    assert staged.reused
+    staged.write("a/index.html", "A3")
+    staged.write("b.txt", "B3")
+    staged.write("c/keep.txt", "new")
+    staged.write("d", "D")
+    staged.commit()
+    assert tree(out) == {"a/index.html": b"A3", "b.txt": b"B3", "c/keep.txt": b"new", "d": b"D"}
+    assert (outside / "keep.txt").read_text() == "keep"
+    assert (spare / "b.txt").read_text() == "B"  # the output before was not written through
+    assert not list(tmp_path.glob(".quire-tmp-*"))
+
+
+def test_rebuilds_with_a_spare_equal_cold_builds_and_survive_failures(
+    shop: Path, tmp_path: Path
+) -> None:
+    from quire import output
+
+    out = tmp_path / "out"
+    assert build_site(shop, out)[0] == 0
+    post(shop, "tips", "Tips", "2025-03-04", "Changed once.", tags="[tips, mac]")
+    assert build_site(shop, out)[0] == 0
+    assert output.spare_path(out).is_dir()
+    (shop / "content" / "posts" / "old.md").unlink()  # its pages must not come back from the spare
+    assert build_site(shop, out)[0] == 0
+    assert tree(out) == cold_tree(shop, tmp_path)
+    before = tree(out)
+    post(shop, "tips", "Tips", "2025-03-04", '{{< buy "nope" >}}', tags="[tips, mac]")
+    assert build_site(shop, out)[0] == 1
+    assert tree(out) == before
+    post(shop, "tips", "Tips", "2025-03-04", "Fixed.", tags="[tips]")
+    assert build_site(shop, out)[0] == 0
+    assert tree(out) == cold_tree(shop, tmp_path)
