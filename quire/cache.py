@@ -169,6 +169,7 @@ class Store:
     words: dict = field(default_factory=dict)  # post text key -> digest of its words
     templates: tuple | None = None  # (digest of all template sources, digest per template)
     catalog: tuple | None = None  # (key of products.yaml, (products, problems))
+    light: dict = field(default_factory=dict)  # source path -> (key, light view digest)
     posts_new: dict = field(default_factory=dict)
     bodies_new: dict = field(default_factory=dict)
     pages_new: dict = field(default_factory=dict)
@@ -177,6 +178,7 @@ class Store:
     words_new: dict = field(default_factory=dict)
     templates_new: tuple | None = None
     catalog_new: tuple | None = None
+    light_new: dict = field(default_factory=dict)
     words_file: dict | None = None  # text key -> post words, to write to WORDS_FILE
 
     def saved_form(self) -> dict:
@@ -191,6 +193,7 @@ class Store:
             "words": self.words_new,
             "templates": self.templates_new,
             "catalog": self.catalog_new,
+            "light": self.light_new,
         }
 
 
@@ -208,6 +211,7 @@ def load_store(site_dir: Path, engine: bytes, output_dir: Path) -> tuple[Store, 
         store.words = value.get("words") or {}
         store.templates = value.get("templates")
         store.catalog = value.get("catalog")
+        store.light = value.get("light") or {}
         if value.get("output") == output:
             store.pages = value.get("pages") or {}
     return store, [warning] if warning else []

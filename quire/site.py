@@ -912,6 +912,27 @@ def _related_index(loaded: Loaded, store: cache.Store, site: Path) -> dict[str, 
     return index
 
 
+def _light_digests(
+    posts: Sequence[content.Post], light: Mapping[str, render.PostView], store: cache.Store
+) -> dict[int, bytes]:
+    """Digest per light view, kept in the store by its post's source key: a light view is
+    made from its post alone, and the post from its file (~40 ms a build for 1000 posts)."""
+    known: dict[int, bytes] = {}
+    for post in posts:
+        view = light[post.slug]
+        path = str(post.source)
+        entry = store.posts_new.get(path)
+        source = entry[0] if entry is not None else None
+        hit = store.light.get(path)
+        if source is not None and hit is not None and hit[0] == source:
+            known[id(view)] = hit[1]
+        else:
+            known[id(view)] = cache.digest(view)
+        if source is not None:
+            store.light_new[path] = (source, known[id(view)])
+    return known
+
+
 def _view_digests(*groups, known: dict[int, bytes] | None = None) -> dict[int, bytes]:
     """Digest per view object, light ones first (full views hold them as related posts)."""
     known = {} if known is None else known
@@ -976,7 +997,7 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
     related_slugs = _related_index(loaded, store, site)
     watch.lap("related")
     light = {p.slug: light_view(p) for p in loaded.posts}
-    known = _view_digests(light.values())
+    known = _light_digests(loaded.posts, light, store)
     workers = options.jobs or os.cpu_count() or 1
     rendered, found = render_bodies(
         loaded,
