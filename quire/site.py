@@ -943,6 +943,32 @@ def _view_digests(*groups, known: dict[int, bytes] | None = None) -> dict[int, b
     return known
 
 
+def _full_digests(
+    items: Sequence[Rendered],
+    views: Sequence[render.PostView],
+    light: Mapping[str, render.PostView],
+    related_slugs: Mapping[str, tuple[str, ...]],
+    config: SiteConfig,
+    known: dict[int, bytes],
+) -> dict[int, bytes]:
+    """Digest per full post view, from what full_view makes it of (its light view, body,
+    related light views) rather than from all its fields again: ~3x cheaper."""
+    for item, view in zip(items, views, strict=True):
+        slug = item.post.slug
+        related = tuple(known[id(light[s])] for s in related_slugs.get(slug, ()))
+        known[id(view)] = cache.digest(
+            (
+                "full view",
+                known[id(light[slug])],
+                item.body,
+                config.base_path,
+                related,
+                view.show_related,
+            )
+        )
+    return known
+
+
 def _search_docs(store: cache.Store, known: Mapping[int, bytes]) -> Callable:
     """search.search_doc, computed only for views that changed since the last build."""
 
@@ -1014,7 +1040,8 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
     problems.raise_errors(options.strict)  # all reading and rendering problems, in one report
     watch.lap("bodies")
 
-    views = [full_view(r, light, related_slugs, config) for r in rendered if r.post.kind == "post"]
+    post_items = [r for r in rendered if r.post.kind == "post"]
+    views = [full_view(r, light, related_slugs, config) for r in post_items]
     page_views = [
         full_view(r, light, related_slugs, config) for r in rendered if r.post.kind == "page"
     ]
@@ -1024,7 +1051,8 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
 
     templates = template_digests(env, store)
     config_digest = cache.digest(config)
-    known = _view_digests(views, page_views, known=known)
+    known = _full_digests(post_items, views, light, related_slugs, config, known)
+    known = _view_digests(page_views, known=known)
     rendered_pages = 0
     watch.lap("views and fingerprints")
     staged = output.stage(options.output_dir)
