@@ -1053,6 +1053,8 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
     config_digest = cache.digest(config)
     known = _full_digests(post_items, views, light, related_slugs, config, known)
     known = _view_digests(page_views, known=known)
+    for term in (*tags, *categories):  # in many page contexts: digested once, not per page
+        known[id(term)] = cache.digest(term, known)
     rendered_pages = 0
     watch.lap("views and fingerprints")
     staged = output.stage(options.output_dir)
