@@ -1,13 +1,15 @@
 """The build cache in SITE/.quire-cache/: a writer rebuilds dozens of times a day, so no work
 is done twice.
 
-Two files, each one checksummed pickle written atomically (temp file + rename):
+Each file is one checksummed pickle written atomically (temp file + rename):
 
 - `manifest.bin` (small): a stat signature of every input and of the output folder as the
   last successful build left it. When nothing changed, the build stops there without
   importing Markdown, Jinja or feedgen: the output on disk is already the right one.
-- `store.bin`: parsed posts, rendered bodies, the related index and one fingerprint per
-  output file, each keyed by a digest of everything that affects it.
+- `store.bin`: the related index and one fingerprint per output file, each keyed by a
+  digest of everything that affects it; `posts-NN.bin` and `bodies-NN.bin` hold parsed
+  posts and rendered bodies in SHARDS shards, so an edit rewrites one or two of them.
+- `words.bin`: each post's words for related posts, read only when the ranking is redone.
 
 A missing, truncated or corrupt file (bad magic, bad checksum, unreadable pickle) is
 ignored with a warning; the build then does the work itself. This module imports only the
@@ -24,6 +26,7 @@ import os
 import pickle
 import sys
 import time
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +37,8 @@ from .problems import Problem
 CACHE_DIR = ".quire-cache"
 STORE_FILE = "store.bin"
 MANIFEST_FILE = "manifest.bin"
+SHARDS = 16  # posts and bodies are split so that an edit rewrites 1/16 of them, not all
+SHARDED = ("posts", "bodies")
 WORDS_FILE = "words.bin"  # each post's words for related posts, read only when re-ranking
 MAGIC = b"QUIRE-CACHE-3\n"
 CHECKSUM_SIZE = 32
@@ -179,14 +184,13 @@ class Store:
     templates_new: tuple | None = None
     catalog_new: tuple | None = None
     light_new: dict = field(default_factory=dict)
+    shards: dict = field(default_factory=dict)  # section -> shard dicts as loaded
     words_file: dict | None = None  # text key -> post words, to write to WORDS_FILE
 
     def saved_form(self) -> dict:
         return {
             "engine": self.engine,
             "output": self.output,
-            "posts": self.posts_new,
-            "bodies": self.bodies_new,
             "pages": self.pages_new,
             "related": self.related_new,
             "search": self.search_new,
@@ -202,10 +206,9 @@ def load_store(site_dir: Path, engine: bytes, output_dir: Path) -> tuple[Store, 
     output = str(output_dir.resolve())
     path = site_dir / CACHE_DIR / STORE_FILE
     value, warning = read_blob(path, f"{CACHE_DIR}/{STORE_FILE}")
+    warnings = [warning] if warning else []
     store = Store(engine, output)
     if isinstance(value, dict) and value.get("engine") == engine:
-        store.posts = value.get("posts") or {}
-        store.bodies = value.get("bodies") or {}
         store.related = value.get("related")
         store.search = value.get("search") or {}
         store.words = value.get("words") or {}
@@ -214,16 +217,54 @@ def load_store(site_dir: Path, engine: bytes, output_dir: Path) -> tuple[Store, 
         store.light = value.get("light") or {}
         if value.get("output") == output:
             store.pages = value.get("pages") or {}
-    return store, [warning] if warning else []
+        for section in SHARDED:
+            shards = []
+            for i in range(SHARDS):
+                name = _shard_name(section, i)
+                part, warning = read_blob(site_dir / CACHE_DIR / name, _shown(name))
+                if warning:
+                    warnings.append(warning)
+                ok = isinstance(part, dict) and part.get("engine") == engine
+                shards.append((part.get("entries") or {}) if ok else None)  # None: rewrite
+            store.shards[section] = shards
+        for section, merged in (("posts", store.posts), ("bodies", store.bodies)):
+            for shard in store.shards[section]:
+                merged.update(shard or {})
+    return store, warnings
+
+
+def _shard_name(section: str, index: int) -> str:
+    return f"{section}-{index:02d}.bin"
+
+
+def _shard_of(key: str | bytes) -> int:
+    """Stable across processes (unlike hash() of a str)."""
+    return zlib.crc32(key if isinstance(key, bytes) else key.encode("utf-8", "surrogatepass"))
 
 
 def save_store(site_dir: Path, store: Store) -> Problem | None:
-    found = None
+    """Write what changed: the small main file always, a shard only when its entries did."""
+    found = []
     if store.words_file is not None:
         value = {"engine": store.engine, "words": store.words_file}
-        found = write_blob(site_dir / CACHE_DIR / WORDS_FILE, value, _shown(WORDS_FILE))
-    saved = write_blob(site_dir / CACHE_DIR / STORE_FILE, store.saved_form(), _shown(STORE_FILE))
-    return saved or found
+        found.append(write_blob(site_dir / CACHE_DIR / WORDS_FILE, value, _shown(WORDS_FILE)))
+    for section, entries in (("posts", store.posts_new), ("bodies", store.bodies_new)):
+        shards: list[dict] = [{} for _ in range(SHARDS)]
+        for key, entry in entries.items():
+            shards[_shard_of(key) % SHARDS][key] = entry
+        loaded = store.shards.get(section) or [None] * SHARDS
+        for i, shard in enumerate(shards):
+            old = loaded[i]
+            same = old is not None and len(old) == len(shard)
+            if same and all(old.get(k) is v for k, v in shard.items()):
+                continue  # the same entries, the same objects: the file is current
+            name = _shard_name(section, i)
+            value = {"engine": store.engine, "entries": shard}
+            found.append(write_blob(site_dir / CACHE_DIR / name, value, _shown(name)))
+    found.append(
+        write_blob(site_dir / CACHE_DIR / STORE_FILE, store.saved_form(), _shown(STORE_FILE))
+    )
+    return next((p for p in found if p is not None), None)
 
 
 def load_words(site_dir: Path, engine: bytes) -> dict:

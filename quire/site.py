@@ -124,10 +124,11 @@ def _read_sources_cached(
             hit = store.posts.get(str(path))
             if key is not None and hit is not None and hit[0] == key:
                 post, found = hit[1]
+                store.posts_new[str(path)] = hit  # the same object: its cache shard is current
             else:
                 post, found = content.read_file(path, kind, site, read_options)
-            if key is not None:
-                store.posts_new[str(path)] = (key, (post, found))
+                if key is not None:
+                    store.posts_new[str(path)] = (key, (post, found))
             problems.extend(found)
             if post is not None:
                 posts.append(post)

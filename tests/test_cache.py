@@ -412,3 +412,19 @@ def test_rebuilds_with_a_spare_equal_cold_builds_and_survive_failures(
     post(shop, "tips", "Tips", "2025-03-04", "Fixed.", tags="[tips]")
     assert build_site(shop, out)[0] == 0
     assert tree(out) == cold_tree(shop, tmp_path)
+
+
+def test_corrupt_shard_is_ignored_with_a_warning(shop: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert build_site(shop, out)[0] == 0
+    for shard in (shop / cache.CACHE_DIR).glob("bodies-*.bin"):
+        data = bytearray(shard.read_bytes())
+        data[-1] ^= 0xFF
+        shard.write_bytes(bytes(data))
+    post(shop, "tips", "Tips", "2025-03-04", "Changed.", tags="[tips, mac]")
+    code, _, stderr = build_site(shop, out)
+    assert code == 0
+    assert "bodies-" in stderr and "corrupt" in stderr
+    assert tree(out) == cold_tree(shop, tmp_path)
+    code, _, stderr = build_site(shop, out)
+    assert code == 0 and "warning: build cache" not in stderr
