@@ -2,12 +2,14 @@
 
 Files whose bytes did not change are hard-linked from the previous output instead of
 rewritten, so their mtimes survive (rsync and static hosts upload only what changed).
-The swapped-out output stays beside the new one as `.quire-spare-NAME`: the next build
-stages into it, fixing only the files that differ, instead of linking every file anew.
+The swapped-out output is kept as a spare (in the build cache folder when it is on the same
+file system, else beside the output as `.quire-spare-NAME`): the next build stages into it,
+fixing only the files that differ, instead of linking every file anew.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -78,6 +80,7 @@ class StagedOutput:
     folders: set[Path] = field(default_factory=set)  # staging folders known to exist
     existing: dict[str, int] = field(default_factory=dict)  # reused: file -> inode, not yet seen
     reused: bool = False
+    spare: Path | None = None  # where the swapped-out output waits for the next build
 
     def _parent(self, target: Path, key: str) -> None:
         """mkdir the target's folder, once per folder (not once per file)."""
@@ -210,10 +213,11 @@ class StagedOutput:
             os.replace(self.final, old)
         os.replace(self.staging, self.final)
         if old is not None:
-            spare = spare_path(self.final)
+            spare = self.spare or spare_path(self.final)
             try:
                 if spare.exists() or spare.is_symlink():
                     raise FileExistsError(spare)
+                spare.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(old, spare)
             except OSError:
                 remove_later(old)
@@ -222,8 +226,17 @@ class StagedOutput:
         shutil.rmtree(self.staging, ignore_errors=True)
 
 
-def spare_path(output: Path) -> Path:
-    """Where the output before last waits, beside the output, to become the next staging."""
+def spare_path(output: Path, cache_dir: Path | None = None) -> Path:
+    """Where the output before last waits to become the next staging: in `cache_dir` (out
+    of sight, e.g. of git) when a rename can move it there, else beside the output."""
+    output = output.absolute()
+    if cache_dir is not None:
+        try:
+            if cache_dir.stat().st_dev == output.parent.stat().st_dev:
+                name = hashlib.sha256(str(output).encode("utf-8", "surrogatepass")).hexdigest()
+                return cache_dir / f"spare-output-{name[:16]}"
+        except OSError:
+            pass
     return output.parent / f"{SPARE_PREFIX}{output.name}"
 
 
@@ -259,26 +272,26 @@ def _survey(staging: Path) -> tuple[dict[str, int], set[Path]]:
     return files, folders
 
 
-def stage(output: Path) -> StagedOutput:
+def stage(output: Path, cache_dir: Path | None = None) -> StagedOutput:
     """A fresh staging folder beside `output` (same file system, so the swap is a rename)."""
     output = output.absolute()
     output.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temps(output.parent)
     staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=output.parent))
     previous = output if output.is_dir() else None
-    spare = spare_path(output)
+    spare = spare_path(output, cache_dir)
     if spare.is_dir() and not spare.is_symlink():
         try:
             staging.rmdir()
             os.replace(spare, staging)
             files, folders = _survey(staging)
             return StagedOutput(
-                output, staging, previous, existing=files, folders=folders, reused=True
+                output, staging, previous, existing=files, folders=folders, reused=True, spare=spare
             )
         except OSError:
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir()
-    return StagedOutput(output, staging, previous)
+    return StagedOutput(output, staging, previous, spare=spare)
 
 
 def remove_stale_temps(parent: Path) -> None:

@@ -1058,7 +1058,7 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
         known[id(term)] = cache.digest(term, known)
     rendered_pages = 0
     watch.lap("views and fingerprints")
-    staged = output.stage(options.output_dir)
+    staged = output.stage(options.output_dir, site / cache.CACHE_DIR)
     try:
         failures: list[Problem] = []
         todo = []

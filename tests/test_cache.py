@@ -401,7 +401,8 @@ def test_rebuilds_with_a_spare_equal_cold_builds_and_survive_failures(
     assert build_site(shop, out)[0] == 0
     post(shop, "tips", "Tips", "2025-03-04", "Changed once.", tags="[tips, mac]")
     assert build_site(shop, out)[0] == 0
-    assert output.spare_path(out).is_dir()
+    assert output.spare_path(out, shop / cache.CACHE_DIR).is_dir()
+    assert not list(tmp_path.glob(".quire-*"))  # kept in the cache folder, out of git's sight
     (shop / "content" / "posts" / "old.md").unlink()  # its pages must not come back from the spare
     assert build_site(shop, out)[0] == 0
     assert tree(out) == cold_tree(shop, tmp_path)
