@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from . import content
 from .problems import Problem, display_path
 
 try:
@@ -59,16 +60,26 @@ def load_catalog(path: Path, site_root: Path) -> tuple[dict[str, Product], list[
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        return {}, [Problem(shown, None, f"file is not UTF-8 ({err.reason}); save it as UTF-8")]
+        raw = path.read_bytes()
+        line = raw[: err.start].count(b"\n") + 1
+        byte = f"byte 0x{raw[err.start]:02x}"
+        return {}, [Problem(shown, line, f"file is not UTF-8 ({byte}); save it as UTF-8")]
     try:
         root = yaml.compose(text, Loader=_LOADER)
+        if root is None:
+            return {}, []
+        found = content.yaml_node_problems(root, shown, 1)
+        if found:
+            return {}, found
+        _LOADER("").construct_document(root)  # impossible dates raise here, not later
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         return {}, [Problem(shown, mark.line + 1 if mark else 1, f"invalid YAML: {err.problem}")]
     except yaml.YAMLError as err:
         return {}, [Problem(shown, 1, f"invalid YAML: {err}")]
-    if root is None:
-        return {}, []
+    except (ValueError, OverflowError, TypeError) as err:
+        line = content.failing_scalar_line(root)
+        return {}, [Problem(shown, line + 1 if line is not None else 1, f"invalid value: {err}")]
     if not isinstance(root, yaml.MappingNode):
         return {}, [
             Problem(
@@ -90,7 +101,7 @@ def load_catalog(path: Path, site_root: Path) -> tuple[dict[str, Product], list[
 
 
 def _plain(node: yaml.Node) -> object:
-    return yaml.load(yaml.serialize(node, Dumper=yaml.SafeDumper), Loader=_LOADER)
+    return content.clean_text(_LOADER("").construct_document(node))
 
 
 def _fields(node: yaml.MappingNode) -> dict[str, tuple[object, int, yaml.Node]]:
