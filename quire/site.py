@@ -144,10 +144,13 @@ def _duplicates(posts: Sequence[content.Post], site: Path) -> list[Problem]:
 def _url_checks(posts: Sequence[content.Post], site: Path) -> list[Problem]:
     found = []
     for post in posts:
-        if post.image is not None and (why := catalog_stage.check_url(post.image)):
-            found.append(
-                Problem(display_path(post.source, site), post.line_of("image"), f"image: {why}")
-            )
+        fields = {"image": post.image, **post.params}
+        for key in catalog_stage.URL_FIELDS:
+            values = fields.get(key)
+            for value in values if isinstance(values, list | tuple) else (values,):
+                if value is not None and (why := catalog_stage.check_url(value)):
+                    where = post.line_of(key)
+                    found.append(Problem(display_path(post.source, site), where, f"{key}: {why}"))
     return found
 
 
