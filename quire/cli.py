@@ -44,10 +44,23 @@ def run_build(args: argparse.Namespace) -> int:
     except OutputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    for warning in result.warnings:
-        print(warning, file=sys.stderr)
+    print_warnings(result.warnings)
     print(result.summary())
     return 0
+
+
+MAX_WARNINGS_SHOWN = 20
+
+
+def print_warnings(warnings) -> None:
+    """Warnings do not fail the build; a few are useful, a thousand bury the summary."""
+    for warning in warnings[:MAX_WARNINGS_SHOWN]:
+        print(warning, file=sys.stderr)
+    if len(warnings) > MAX_WARNINGS_SHOWN:
+        hidden = len(warnings) - MAX_WARNINGS_SHOWN
+        print(
+            f"... and {hidden} more warning(s); --strict lists them all as errors", file=sys.stderr
+        )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -57,7 +70,16 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--version", action="version", version=f"quire {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     _add_build(sub)
+    for module in _command_modules():
+        module.add_parser(sub)
     return ap
+
+
+def _command_modules() -> list:
+    """Commands other than build live in their own module with an add_parser(subparsers)."""
+    from . import check, deploy, importer, scaffold, serve
+
+    return [importer, scaffold, serve, check, deploy]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -138,6 +138,16 @@ RELATED_SCHEMA: dict[str, Callable[[Any], str | None]] = {
     "min_score": lambda v: (
         None if isinstance(v, int | float) and not isinstance(v, bool) else "must be a number"
     ),
+    "title_boost": lambda v: (
+        None
+        if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0
+        else "must be a number, 0 or more"
+    ),
+    "date_half_life_days": lambda v: (
+        None
+        if isinstance(v, int | float) and not isinstance(v, bool) and v > 0
+        else "must be a number above 0"
+    ),
     "weights": _table,
 }
 WEIGHT_KEYS = ("text", "tags", "category", "date")

@@ -162,11 +162,9 @@ def parse_text(
     text: str, path: Path, shown: str, kind: str, options: ReadOptions
 ) -> tuple[Post | None, list[Problem]]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    meta, fm_text, body, body_line, problems = _split_front_matter(text, shown)
+    meta, lines, body, body_line, problems = _split_front_matter(text, shown)
     if meta is None:
         return None, problems
-    lines = _key_lines(fm_text)
-    problems = []
 
     def problem(key: str | None, message: str) -> None:
         problems.append(Problem(shown, lines.get(key, 1) if key else 1, message))
@@ -186,7 +184,7 @@ def parse_text(
         meta, "lastmod", options, problem
     )
 
-    slug_source = meta.get("slug") or path.stem
+    slug_source = meta.get("slug") or (path.parent.name if path.name == "index.md" else path.stem)
     slug = slugify(str(slug_source))
     if not slug:
         problem("slug" if "slug" in meta else None, f"cannot make a URL slug from {slug_source!r}")
@@ -256,62 +254,67 @@ def parse_text(
     return post, []
 
 
+def _line_at(text: str, offset: int) -> int:
+    return text.count("\n", 0, offset) + 1
+
+
 def _split_front_matter(text: str, shown: str):
-    """Returns (meta, front matter text, body, line the body starts on, problems)."""
+    """Returns (meta, key -> line, body, line the body starts on, problems)."""
     handler = frontmatter.detect_format(text, _HANDLERS)
     if handler is None:
-        return None, "", text, 1, [Problem(shown, 1, "no front matter: start the file with ---")]
-    # Split by lines, not with the handler's regex: its `\s*$` swallowed the blank line
-    # after the closing delimiter, so body lines (and shortcode errors) were off by one.
-    lines = text.split("\n")
-    delimiter = handler.START_DELIMITER
-    if lines[0].rstrip() != delimiter and not handler.FM_BOUNDARY.fullmatch(lines[0]):
-        return None, "", text, 1, [Problem(shown, 1, "front matter must start on the first line")]
-    closing = next(
-        (i for i, line in enumerate(lines[1:], 1) if handler.FM_BOUNDARY.fullmatch(line)), None
-    )
+        return None, {}, text, 1, [Problem(shown, 1, "no front matter: start the file with ---")]
+    delimiters = handler.FM_BOUNDARY.finditer(text)
+    opening = next(delimiters, None)
+    closing = next(delimiters, None)
+    if opening is None or opening.start() != 0:
+        return None, {}, text, 1, [Problem(shown, 1, "front matter must start on the first line")]
     if closing is None:
-        message = f"front matter is not closed (missing {delimiter})"
-        return None, "", text, 1, [Problem(shown, 1, message)]
-    fm_start_line = 2  # the line after the opening delimiter
-    fm_text = "\n" + "\n".join(lines[1:closing]) + "\n"  # marks count from the delimiter line
-    body = "\n".join(lines[closing + 1 :])
-    body_line = closing + 2 + _leading_newlines(body)
+        return (
+            None,
+            {},
+            text,
+            1,
+            [Problem(shown, 1, "front matter is not closed (missing closing delimiter)")],
+        )
+    fm_text = text[opening.end() : closing.start()]
+    first = _line_at(text, opening.end())  # the line fm_text's first character is on
+    body = text[closing.end() :].lstrip("\n")
+    body_line = _line_at(text, len(text) - len(body))
     try:
         if isinstance(handler, _TOMLHandler):
             meta = tomllib.loads(fm_text)
         else:
-            meta, found = load_yaml(fm_text, fm_start_line, shown)
+            meta, found = load_yaml(fm_text, first + 1, shown)
             if found:
-                return None, "", body, body_line, found
+                return None, {}, body, body_line, found
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
-        line = fm_start_line + (mark.line if mark else 0) - 1
+        line = first + (mark.line if mark else 0)
         reason = err.problem or str(err)
         return (
             None,
-            "",
+            {},
             body,
             body_line,
             [Problem(shown, line, f"invalid YAML front matter: {reason}")],
         )
     except yaml.YAMLError as err:
-        return None, "", body, body_line, [Problem(shown, 1, f"invalid YAML front matter: {err}")]
+        return None, {}, body, body_line, [Problem(shown, 1, f"invalid YAML front matter: {err}")]
     except tomllib.TOMLDecodeError as err:
-        return None, "", body, body_line, [_toml_problem(err, fm_text, fm_start_line, shown)]
+        return None, {}, body, body_line, [_toml_problem(err, fm_text, first + 1, shown)]
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
         return (
             None,
-            "",
+            {},
             body,
             body_line,
-            [Problem(shown, fm_start_line, "front matter must be key: value pairs")],
+            [Problem(shown, first, "front matter must be key: value pairs")],
         )
     meta = {str(clean_text(k)): clean_text(v) for k, v in meta.items()}
-    # the lines dict wants absolute line numbers
-    return meta, _offset_text(fm_text, fm_start_line), body.lstrip("\n"), body_line, []
+    lines = {key: first + line - 1 for key, line in _key_lines(fm_text).items()}
+    return meta, lines, body, body_line, []
 
 
 MAX_YAML_NODES = 20_000  # after expanding aliases: stops "billion laughs" front matter
@@ -429,15 +432,6 @@ def _toml_problem(
         key = re.match(r"\s*([\w.\"'-]+)\s*=", text)
         reason = f"duplicate key '{key.group(1) if key else text.strip()}'"
     return Problem(shown, fm_start_line + fm_line - 2, f"invalid TOML front matter: {reason}")
-
-
-def _offset_text(fm_text: str, first_line: int) -> str:
-    """Pads the front matter so that line numbers found in it are the file's."""
-    return "\n" * (first_line - 1) + fm_text.lstrip("\n")
-
-
-def _leading_newlines(body: str) -> int:
-    return len(body) - len(body.lstrip("\n"))
 
 
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*[:=]", re.MULTILINE)

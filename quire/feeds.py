@@ -57,6 +57,7 @@ def _generator(
     content_type: str,
 ) -> FeedGenerator:
     fg = FeedGenerator()
+    fg.load_extension("dc")  # RSS <author> needs an e-mail; dc:creator carries a plain name
     fg.id(config.absolute(spec.page_url))
     fg.title(_clean(spec.title))
     fg.link(
@@ -87,6 +88,7 @@ def _generator(
         author = entry.author or config.author
         if author:
             fe.author({"name": _clean(author)})
+            fe.dc.dc_creator(_clean(author))
         for category in entry.categories:
             fe.category(term=_clean(category))
     return fg

@@ -2,27 +2,298 @@
 
 Kept behind one function, `related_index`, so the ranking can change without touching the
 rest of the pipeline.
+
+How a pair of posts is scored (all parts in 0..1, blended with `RelatedSettings.weights`):
+
+* text: cosine similarity of TF-IDF vectors of title + summary + body. Term frequency is
+  sublinear (1 + ln tf), the weight of a word falls to zero as it approaches being in
+  every post (BM25's idf), English stop words, code blocks, inline code, URLs, HTML and
+  shortcodes are left out, and a word in the title counts `title_boost` more.
+* tags: cosine similarity of the posts' tags, each tag weighted by its rarity (idf) and by
+  how well the post's own text agrees with the tag (so one off-topic tag cannot drag a
+  post away from its subject).
+* category: 1 when the posts share a category.
+* date: 2 ** (-days apart / date_half_life_days), a small nudge towards posts of the
+  same period.
+
+Only posts that share at least one informative word or tag are candidates, which keeps
+the work close to linear in the number of posts. Scores are computed in blocks of rows
+with scipy sparse products, and the top-k of each row is taken with numpy, so memory
+stays linear in the number of posts.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
 from types import MappingProxyType
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+from .taxonomy import slugify
+
+DEFAULT_WEIGHTS = MappingProxyType({"text": 1.0, "tags": 0.4, "category": 0.05, "date": 0.02})
 
 
 @dataclass(frozen=True)
 class RelatedSettings:
     count: int = 5
     include_newer: bool = True
-    min_score: float = 0.0
-    weights: Mapping[str, float] = field(
-        default_factory=lambda: MappingProxyType(
-            {"text": 1.0, "tags": 0.5, "category": 0.1, "date": 0.05}
-        )
+    min_score: float = 0.05
+    title_boost: float = 2.0
+    date_half_life_days: float = 365.0
+    weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
+
+
+# ---------------------------------------------------------------------------------- text
+
+MAX_SHARE = 0.5  # a word or tag in more than this share of the posts links none of them
+MAX_SHARED = 1000  # nor one in more than this many posts: keeps the work linear
+
+
+def _linking(df: np.ndarray, n: int) -> np.ndarray:
+    """Which words (or tags), by document frequency, are used to link posts.
+
+    One in a single post links nothing. One in more than half the posts carries almost no
+    weight anyway (its idf is near zero) but would make every pair a candidate; the
+    absolute cap keeps the number of candidates per post bounded as the blog grows.
+    """
+    return (df >= 2) & (df <= max(min(MAX_SHARE * n, MAX_SHARED), 2))
+
+
+_FENCE = re.compile(r"^[ \t]*(```|~~~)[^\n]*\n.*?^[ \t]*\1", re.MULTILINE | re.DOTALL)
+_PASSES = (  # (cheap test, pattern): each pattern is only run when its test finds something
+    ("```", _FENCE),
+    ("~~~", _FENCE),
+    ("{{", re.compile(r"\{\{[<%].*?[>%]\}\}", re.DOTALL)),  # Hugo shortcodes
+    ("`", re.compile(r"`[^`\n]*`")),  # inline code
+    ("](", re.compile(r"\]\([^)\n]*\)")),  # the URL of [text](url) and ![alt](url)
+    ("]:", re.compile(r"^[ \t]*\[[^\]\n]+\]:[^\n]*", re.MULTILINE)),  # [ref]: url
+    ("<", re.compile(r"<!--.*?-->|<[^>\n]*>", re.DOTALL)),  # HTML and <autolinks>
+    ("://", re.compile(r"\S+://\S+")),  # bare URLs
+    ("www.", re.compile(r"\bwww\.\S+")),
+)
+# bytes.translate keeps ASCII letters and digits and every non-ASCII byte (so UTF-8 words
+# stay whole) and turns everything else into a space; split() then gives the words.
+_KEEP = bytes(c if chr(c).isalnum() or c >= 128 else 32 for c in range(256)).lower()
+_STOP = frozenset(w.encode() for w in ENGLISH_STOP_WORDS) | {b"amp", b"nbsp", b"quot"}
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown without code, URLs, HTML or shortcodes: the prose whose words are compared."""
+    for test, pattern in _PASSES:
+        if test in markdown:
+            markdown = pattern.sub(" ", markdown)
+    return markdown
+
+
+def _words(text: str) -> Counter:
+    """Word counts (UTF-8 bytes, lower case) of a Markdown text."""
+    return Counter(plain_text(text).encode().lower().translate(_KEEP).split())
+
+
+def _count_matrix(docs: list[Counter], vocab: dict[bytes, int]) -> sp.csr_matrix:
+    """Documents x words counts; new words are added to `vocab` (word -> column)."""
+    words = list(chain.from_iterable(docs))
+    for word in dict.fromkeys(words):
+        vocab.setdefault(word, len(vocab))
+    columns = np.fromiter(map(vocab.__getitem__, words), dtype=np.int32, count=len(words))
+    counts = np.fromiter(
+        chain.from_iterable(c.values() for c in docs), dtype=np.float32, count=len(words)
     )
+    indptr = np.zeros(len(docs) + 1, dtype=np.int64)
+    np.cumsum([len(c) for c in docs], out=indptr[1:])
+    return sp.csr_matrix((counts, columns, indptr), shape=(len(docs), max(len(vocab), 1)))
+
+
+def _is_word(word: bytes) -> bool:
+    return len(word) > 1 and word not in _STOP and not word[:1].isdigit()
+
+
+def _normalize_rows(m: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(m.multiply(m).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags((1.0 / norms).astype(np.float32)) @ m)
+
+
+def _keep_columns(m: sp.csr_matrix, keep: np.ndarray) -> sp.csr_matrix:
+    """Zero the columns not in `keep` (bool per column) without changing the shape."""
+    m = m.tocoo()
+    mask = keep[m.col]
+    return sp.csr_matrix((m.data[mask], (m.row[mask], m.col[mask])), shape=m.shape)
+
+
+def text_vectors(posts: Sequence, title_boost: float = 2.0) -> sp.csr_matrix:
+    """L2-normalised TF-IDF rows (float32) over title + summary + body, one per post.
+
+    Words that cannot link posts (see `_linking`) are dropped after normalising.
+    """
+    vocab: dict[bytes, int] = {}
+    bodies = [_words(f"{p.summary}\n\n{p.body}") for p in posts]
+    titles = [_words(p.title) for p in posts]
+    body = _count_matrix(bodies, vocab)
+    title = _count_matrix(titles, vocab)
+    n_terms = max(len(vocab), 1)
+    body.resize((len(posts), n_terms))
+    title.resize((len(posts), n_terms))
+    body.data = 1.0 + np.log(body.data)
+    title.data[:] = title_boost
+    tf = (body + title).tocsr()
+    words = np.fromiter(map(_is_word, vocab), dtype=bool, count=len(vocab))
+    tf = _keep_columns(tf, np.resize(words, n_terms))
+    n = len(posts)
+    df = np.bincount(tf.indices, minlength=n_terms)
+    idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
+    tf.data *= idf[tf.indices]
+    return _keep_columns(_normalize_rows(tf), _linking(df, n))
+
+
+# ---------------------------------------------------------------------------------- tags
+
+_slug = functools.lru_cache(maxsize=65536)(slugify)
+
+
+def tag_vectors(posts: Sequence, text: sp.csr_matrix) -> sp.csr_matrix:
+    """L2-normalised rows of tag weights: rarity (idf) times agreement with the post's text.
+
+    A tag's agreement with a post is the cosine between the post's text and the mean text
+    of all posts carrying the tag, relative to the best agreement among the post's tags.
+    An off-topic tag on a post agrees poorly and so counts little.
+    """
+    names: dict[str, int] = {}
+    rows, cols = [], []
+    for i, post in enumerate(posts):
+        for tag in {_slug(t) for t in post.tags} - {""}:
+            rows.append(i)
+            cols.append(names.setdefault(tag, len(names)))
+    n = len(posts)
+    member = sp.csr_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, max(len(names), 1))
+    )
+    df = np.asarray(member.sum(axis=0)).ravel()
+    idf = np.log(n / np.maximum(df, 1)).astype(np.float32)
+    weights = member.multiply(idf[None, :]).tocsr()
+    if text.nnz and member.nnz:
+        centroids = _normalize_rows(sp.csr_matrix(member.T @ text))  # tags x words
+        coo = weights.tocoo()
+        # cosine of each (post, tag) pair: row-wise dot of text[post] and centroid[tag]
+        agree = np.asarray(text[coo.row].multiply(centroids[coo.col]).sum(axis=1)).ravel()
+        has_text = np.diff(text.indptr)[coo.row] > 0
+        best = np.zeros(n, dtype=np.float32)
+        np.maximum.at(best, coo.row, agree)
+        trust = np.where(
+            has_text & (best[coo.row] > 0), agree / np.maximum(best[coo.row], 1e-12), 1.0
+        )
+        weights = sp.csr_matrix(
+            (coo.data * trust.astype(np.float32), (coo.row, coo.col)), shape=weights.shape
+        )
+    return _keep_columns(_normalize_rows(weights), _linking(df, n))
+
+
+# ------------------------------------------------------------------------------- ranking
+
+
+def related_scores(
+    posts: Sequence, settings: RelatedSettings, block: int = 512
+) -> dict[str, tuple[tuple[str, float], ...]]:
+    """Like `related_index` but with each slug's score (pinned posts score `inf`)."""
+    order = sorted(range(len(posts)), key=lambda i: (-posts[i].date.timestamp(), posts[i].slug))
+    ps = [posts[i] for i in order]
+    n = len(ps)
+    index = {p.slug: i for i, p in enumerate(ps)}
+    result: dict[str, tuple[tuple[str, float], ...]] = {}
+    if n == 0:
+        return result
+
+    w = {**DEFAULT_WEIGHTS, **settings.weights}
+    text = text_vectors(ps, settings.title_boost)
+    tags = tag_vectors(ps, text)
+    # square roots, so that the product of two rows is w_text * cos_text + w_tags * cos_tags
+    both = sp.hstack(
+        [text * np.float32(math.sqrt(w["text"])), tags * np.float32(math.sqrt(w["tags"]))],
+        format="csr",
+        dtype=np.float32,
+    )
+    both_t = both.T.tocsr()
+    days = np.array([p.date.timestamp() / 86400.0 for p in ps])
+    cats: dict[str, int] = {}
+    cat = np.array(
+        [cats.setdefault(p.categories[0].lower(), len(cats)) if p.categories else -1 for p in ps]
+    )
+    want = max(settings.count, 0)
+    pins = [dict.fromkeys(s for s in (p.related or ()) if s in index and s != p.slug) for p in ps]
+    keep = want + max((len(x) for x in pins), default=0)
+    # Each candidate gets one int64 key: quantised score, then index (lower index = newer,
+    # then slug), so that "largest key first" is the full ranking order without ties.
+    col_bits = max(n.bit_length(), 1)
+    col_mask = (1 << col_bits) - 1
+    top_score = sum(max(float(v), 0.0) for v in w.values()) or 1.0
+    scale = float(1 << (62 - col_bits)) / top_score
+    tops: list[np.ndarray] = []
+    for start in range(0, n if want else 0, block):
+        stop = min(start + block, n)
+        prod = sp.csr_matrix(both[start:stop] @ both_t)
+        lengths = np.diff(prod.indptr)
+        local = np.repeat(np.arange(stop - start), lengths)
+        r = local + start
+        c = prod.indices.astype(np.int64)
+        score = prod.data.astype(np.float64)
+        if w["category"]:
+            score += w["category"] * ((cat[r] == cat[c]) & (cat[r] >= 0))
+        if w["date"]:
+            score += w["date"] * np.exp2(-np.abs(days[r] - days[c]) / settings.date_half_life_days)
+        valid = (r != c) & (score >= settings.min_score)
+        if not settings.include_newer:
+            valid &= days[c] <= days[r]
+        key = (np.round(score[valid] * scale).astype(np.int64) << col_bits) | (col_mask - c[valid])
+        tops.append(_top_per_row(local[valid], key, stop - start, keep))
+    keys = np.concatenate(tops) if tops else np.full((n, 1), -1, dtype=np.int64)
+    for i, post in enumerate(ps):
+        pinned = pins[i]
+        ranked = [(slug, math.inf) for slug in pinned]
+        limit = max(want, len(pinned))
+        for k in keys[i][keys[i] >= 0].tolist():
+            if len(ranked) >= limit:
+                break
+            slug = ps[col_mask - (k & col_mask)].slug
+            if slug not in pinned:
+                ranked.append((slug, round((k >> col_bits) / scale, 6)))
+        result[post.slug] = tuple(ranked)
+    return result
+
+
+def _top_per_row(rows: np.ndarray, keys: np.ndarray, n_rows: int, keep: int) -> np.ndarray:
+    """The `keep` largest keys of each row, largest first, padded with -1: (n_rows, keep).
+
+    `rows` is sorted. Rows are handled in groups of similar length so that the padded
+    arrays given to numpy's partition stay small.
+    """
+    out = np.full((n_rows, max(keep, 1)), -1, dtype=np.int64)
+    if not len(keys) or keep <= 0:
+        return out
+    counts = np.bincount(rows, minlength=n_rows)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
+    by_length = np.argsort(counts, kind="stable")
+    for g in range(0, n_rows, 32):
+        group = by_length[g : g + 32]
+        width = int(counts[group].max())
+        if width == 0:
+            continue
+        pos = np.arange(width)
+        inside = pos[None, :] < counts[group][:, None]
+        take = np.minimum(starts[group][:, None] + pos[None, :], len(keys) - 1)
+        vals = np.where(inside, keys[take], -1)
+        if width > keep:
+            vals = np.partition(vals, width - keep, axis=1)[:, width - keep :]
+        out[group, : vals.shape[1]] = -np.sort(-vals, axis=1)
+    return out
 
 
 def related_index(posts: Sequence, settings: RelatedSettings) -> dict[str, tuple[str, ...]]:
@@ -31,27 +302,7 @@ def related_index(posts: Sequence, settings: RelatedSettings) -> dict[str, tuple
     Pinned slugs (front matter `related: [...]`) come first; a post is never its own relative;
     ties break by date (newer first) then slug, so the order is deterministic.
     """
-    by_slug = {p.slug: p for p in posts}
-    tag_df = Counter(t for p in posts for t in set(p.tags))
-    n = max(len(posts), 1)
-    result: dict[str, tuple[str, ...]] = {}
-    for post in posts:
-        pinned = [s for s in (post.related or ()) if s in by_slug and s != post.slug]
-        scored = []
-        for other in posts:
-            if other is post or other.slug in pinned:
-                continue
-            if not settings.include_newer and other.date > post.date:
-                continue
-            shared = set(post.tags) & set(other.tags)
-            score = sum(math.log(1 + n / tag_df[t]) for t in shared)
-            if set(post.categories) & set(other.categories):
-                score += 0.5
-            days = abs((post.date - other.date).total_seconds()) / 86400
-            score += 0.1 / (1 + days / 30)
-            if score > settings.min_score:
-                scored.append((-score, -other.date.timestamp(), other.slug))
-        scored.sort()
-        ranked = pinned + [slug for _, _, slug in scored]
-        result[post.slug] = tuple(ranked[: max(settings.count, len(pinned))])
-    return result
+    return {
+        slug: tuple(s for s, _ in ranked)
+        for slug, ranked in related_scores(posts, settings).items()
+    }

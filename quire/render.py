@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,6 +109,16 @@ def make_environment(site_dir: Path, config: SiteConfig) -> jinja2.Environment:
     env.globals["site"] = config
     env.globals["quire_version"] = __version__
     return env
+
+
+_ROOT_LINK = re.compile(r'(\s(?:href|src)=")/(?!/)')
+
+
+def rebase_root_links(html_text: str, prefix: str) -> str:
+    """Root-relative links written in Markdown ("/posts/x/") follow a base_url sub folder or host."""
+    if prefix == "/":
+        return html_text
+    return _ROOT_LINK.sub(lambda m: m.group(1) + prefix, html_text)
 
 
 def _format_date(value: dt.datetime | None, fmt: str = "%d %B %Y") -> str:

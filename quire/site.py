@@ -11,13 +11,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
 from markupsafe import Markup
 
 from . import catalog as catalog_stage
-from . import content, feeds, output, related, render, taxonomy
+from . import content, feeds, output, related, render, search, taxonomy
 from .config import SiteConfig, load_config
 from .markdown import RenderedBody, Shortcode, ShortcodeError, render_body
 from .problems import BuildFailed, Problem, display_path, errors_only
@@ -57,7 +58,7 @@ class Loaded:
     posts: tuple[content.Post, ...]  # published posts, newest first
     pages: tuple[content.Post, ...]
     products: dict
-    warnings: tuple[Problem, ...] = ()
+    problems: tuple[Problem, ...] = ()  # errors and warnings; the build raises after rendering
 
 
 @dataclass(frozen=True)
@@ -116,28 +117,27 @@ def load_site(options: BuildOptions) -> Loaded:
     )
     pages = sorted((p for p in published if p.kind == "page"), key=lambda p: p.slug)
     problems.extend(_tag_warnings(posts, site))
-    problems.raise_errors(options.strict)
-    return Loaded(config, tuple(posts), tuple(pages), products, problems.warnings)
+    return Loaded(config, tuple(posts), tuple(pages), products, tuple(problems.items))
 
 
 def _duplicates(posts: Sequence[content.Post], site: Path) -> list[Problem]:
-    seen: dict[str, content.Post] = {}
-    slugs: dict[tuple[str, str], content.Post] = {}
-    found = []
+    """Every file that shares its URL with another is named, each pointing at the other."""
+    by_url: dict[str, list[content.Post]] = {}
     for post in posts:
-        key = (post.kind, post.slug)
-        first = slugs.get(key) or seen.get(post.url)
-        if first is not None:
+        by_url.setdefault(post.url, []).append(post)
+    found = []
+    for clashing in by_url.values():
+        if len(clashing) < 2:
+            continue
+        for post in clashing:
+            others = ", ".join(display_path(o.source, site) for o in clashing if o is not post)
             found.append(
                 Problem(
                     display_path(post.source, site),
                     post.line_of("slug") or 1,
-                    f"duplicate slug '{post.slug}' (also used by {display_path(first.source, site)})",
+                    f"duplicate slug '{post.slug}' (also used by {others})",
                 )
             )
-            continue
-        slugs[key] = post
-        seen[post.url] = post
     return found
 
 
@@ -265,14 +265,16 @@ def render_bodies(
     return rendered, problems
 
 
-def full_view(item: Rendered, light: dict[str, render.PostView], related_slugs) -> render.PostView:
+def full_view(
+    item: Rendered, light: dict[str, render.PostView], related_slugs, config: SiteConfig
+) -> render.PostView:
     post = item.post
     related_views = (
         () if post.kind == "page" else tuple(light[s] for s in related_slugs.get(post.slug, ()))
     )
     return replace(
         light[post.slug] if post.kind == "post" else light_view(post),
-        content=Markup(item.body.html),
+        content=Markup(render.rebase_root_links(item.body.html, config.base_path)),
         toc=Markup(item.body.toc),
         word_count=item.body.word_count,
         reading_time=item.body.reading_time,
@@ -301,8 +303,8 @@ def _index_path(url: str) -> str:
 
 def _site_feeds(config: SiteConfig) -> tuple[render.Feed, ...]:
     return (
-        render.Feed(f"{config.title} (RSS)", config.relative("/feed.xml"), "application/rss+xml"),
-        render.Feed(f"{config.title} (Atom)", config.relative("/atom.xml"), "application/atom+xml"),
+        render.Feed(f"{config.title} (RSS)", "/feed.xml", "application/rss+xml"),
+        render.Feed(f"{config.title} (Atom)", "/atom.xml", "application/atom+xml"),
     )
 
 
@@ -388,7 +390,7 @@ def page_jobs(
             term_feed = (
                 render.Feed(
                     f"{config.title}: {term.name}",
-                    config.relative(term.url + "feed.xml"),
+                    term.url + "feed.xml",
                     "application/rss+xml",
                 ),
             )
@@ -413,6 +415,13 @@ def page_jobs(
             "archive/index.html",
             "archive.html",
             {"archive": archive, "page": info("Archive", "/archive/", "archive", feeds=site_feeds)},
+        )
+    )
+    jobs.append(
+        PageJob(
+            "search/index.html",
+            "search.html",
+            {"page": info("Search", "/search/", "search", feeds=site_feeds)},
         )
     )
     jobs.append(
@@ -465,8 +474,8 @@ def feed_files(
 
 def _absolute_links(html_text: str, config: SiteConfig) -> str:
     """Feed readers have no base URL: root-relative links and images become absolute."""
-    root = config.base_url.rstrip("/") + "/"
-    return html_text.replace('href="/', f'href="{root}').replace('src="/', f'src="{root}')
+    parts = urlsplit(config.base_url)
+    return render.rebase_root_links(html_text, f"{parts.scheme}://{parts.netloc}/")
 
 
 def sitemap_xml(config: SiteConfig, urls: Sequence[tuple[str, dt.datetime | None]]) -> str:
@@ -494,11 +503,12 @@ def static_files(site: Path, posts: Sequence[content.Post]) -> list[tuple[str, P
         if rel == "products.yaml" or top in ("posts", "pages") or path.suffix == ".md":
             continue
         found.append((rel, path))
-    for post in posts:  # files beside a post, in a folder named like it, go next to its page
-        folder = post.source.parent / (post.source.stem if post.source.name != "index.md" else "")
-        if post.source.name == "index.md":
-            folder = post.source.parent
-        if folder.is_dir() and folder != site / "content" / "posts":
+    for (
+        post
+    ) in posts:  # a bundle (SLUG/index.md) or a folder named like the post: copied next to it
+        bundle = post.source.name == "index.md"
+        folder = post.source.parent if bundle else post.source.with_suffix("")
+        if folder.is_dir() and (bundle or folder != site / "content" / "posts"):
             base = post.url.strip("/")
             for path, rel in _walk_pairs(folder):
                 if path.suffix != ".md":
@@ -544,12 +554,14 @@ def build(options: BuildOptions) -> BuildResult:
 
     related_slugs = related.related_index(loaded.posts, config.related)
     light = {p.slug: light_view(p) for p in loaded.posts}
-    rendered, problems = render_bodies(loaded, env, related_slugs, light, site)
-    if problems:
-        raise BuildFailed(sorted(problems, key=_problem_order))
+    rendered, found = render_bodies(loaded, env, related_slugs, light, site)
+    problems = _Problems([*loaded.problems, *found])
+    problems.raise_errors(options.strict)  # all reading and rendering problems, in one report
 
-    views = [full_view(r, light, related_slugs) for r in rendered if r.post.kind == "post"]
-    page_views = [full_view(r, light, related_slugs) for r in rendered if r.post.kind == "page"]
+    views = [full_view(r, light, related_slugs, config) for r in rendered if r.post.kind == "post"]
+    page_views = [
+        full_view(r, light, related_slugs, config) for r in rendered if r.post.kind == "page"
+    ]
     tags = taxonomy.build_terms(views, "tags")
     categories = taxonomy.build_terms(views, "categories")
     jobs = page_jobs(config, views, page_views, tags, categories)
@@ -565,6 +577,7 @@ def build(options: BuildOptions) -> BuildResult:
                     failures.append(failure.problem)
         if failures:
             raise BuildFailed(failures)
+        staged.write("search/index.json", search.search_index(views))
         for path, data in feed_files(config, views, tags, categories).items():
             staged.write(path, data)
         urls = [
@@ -586,5 +599,5 @@ def build(options: BuildOptions) -> BuildResult:
         written=staged.written,
         unchanged=staged.unchanged,
         seconds=time.perf_counter() - started,
-        warnings=loaded.warnings,
+        warnings=problems.warnings,
     )

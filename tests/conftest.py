@@ -20,7 +20,9 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def post(site: Path, slug: str, title: str, date: str = "2025-01-01", body: str = "Hello.", **fields) -> Path:
+def post(
+    site: Path, slug: str, title: str, date: str = "2025-01-01", body: str = "Hello.", **fields
+) -> Path:
     lines = [f'title: "{title}"', f"date: {date}"]
     for key, value in fields.items():
         lines.append(f"{key}: {value}")

@@ -1,0 +1,80 @@
+"""The client-side search index: a compact JSON file any static host can serve.
+
+Each post contributes its title, URL, date, tags, summary and a bounded list of its most
+frequent words, so the index stays small (under 2 KB a post) however long posts are.
+Words are split and folded exactly as theme/js/search.js splits a query, so both sides agree.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Sequence
+
+MAX_TERMS = 60  # words per post
+MAX_TERM_LENGTH = 24  # longer "words" are hashes, URLs, base64: noise that bloats the index
+MAX_TITLE = 200  # characters
+MAX_SUMMARY = 240  # characters, cut at a word boundary
+_STOP = frozenset(
+    """a about above after again all also am an and any are as at be because been before being
+    below between both but by can could did do does doing down during each few for from further
+    had has have having he her here hers him his how i if in into is it its itself just me more
+    most my no nor not now of off on once only or other our out over own same she should so some
+    such than that the their them then there these they this those through to too under until up
+    very was we were what when where which while who whom why will with would you your""".split()
+)
+_SKIPPED = re.compile(r"<(pre|script|style)\b.*?</\1\s*>", re.DOTALL | re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+_WORD = re.compile(r"[^\W_]+")  # letters and digits: what search.js keeps of a query
+
+
+def plain_text(rendered_html: str) -> str:
+    """Readable text of a post body: code blocks, scripts and styles say little about a post."""
+    return html.unescape(_TAG.sub(" ", _SKIPPED.sub(" ", rendered_html)))
+
+
+def fold(text: str) -> str:
+    """Lower case without accents ('Café' -> 'cafe'), as search.js folds the query."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def key_terms(text: str, limit: int = MAX_TERMS) -> list[str]:
+    """The post's most frequent meaningful words, most frequent first (ties alphabetical)."""
+    counts = Counter(
+        w for w in _WORD.findall(fold(text)) if 2 < len(w) <= MAX_TERM_LENGTH and w not in _STOP
+    )
+    return [w for w, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]]
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a word boundary with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,;:.-") + "…"
+
+
+def search_index(views: Sequence) -> bytes:
+    """JSON for /search/index.json; '<', '>' and '&' are escaped so it is inert anywhere."""
+    docs = [
+        {
+            "t": shorten(v.title, MAX_TITLE),
+            "u": v.url,
+            "d": v.date.date().isoformat() if v.date else "",
+            "g": [t.name for t in v.tags],
+            "c": v.category.name if v.category else "",
+            "s": shorten(v.summary, MAX_SUMMARY),
+            "k": key_terms(plain_text(str(v.content))),
+        }
+        for v in views
+    ]
+    text = json.dumps({"version": 1, "docs": docs}, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return text.encode("utf-8")

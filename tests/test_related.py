@@ -1,0 +1,242 @@
+"""Related posts on small hand-made corpora."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from pathlib import Path
+
+import pytest
+
+from quire.content import ReadOptions, parse_text
+from quire.related import RelatedSettings, plain_text, related_index, related_scores
+
+TOPICS = {
+    "python": "python django flask virtualenv pip asyncio decorators generators pandas pytest",
+    "rust": "rust cargo borrow checker lifetimes crates rustc traits ownership clippy",
+    "photo": "camera lens aperture shutter exposure tripod sensor bokeh lightroom portrait",
+    "garden": "garden compost tomatoes seedlings soil mulch pruning roses watering greenhouse",
+}
+COMMON = [
+    "today",
+    "we",
+    "look",
+    "at",
+    "how",
+    "this",
+    "works",
+    "and",
+    "what",
+    "changed",
+    "since",
+    "last",
+    "time",
+    "in",
+    "practice",
+]
+
+
+def make_post(slug, topic, day, tags=(), seed=0, related=None, categories=(), title=None, rng=None):
+    rng = rng or random.Random(f"{slug}-{seed}")
+    words = TOPICS[topic].split()
+    body = " ".join(
+        rng.choice(words) if rng.random() < 0.35 else rng.choice(COMMON) for _ in range(80)
+    )
+    fm = [
+        "---",
+        f"title: {title or ' '.join(rng.sample(words, 2) + rng.sample(COMMON, 3))}",
+        f"date: 2024-01-{day:02d}",
+        f"slug: {slug}",
+    ]
+    if tags:
+        fm.append(f"tags: [{', '.join(tags)}]")
+    if categories:
+        fm.append(f"categories: [{', '.join(categories)}]")
+    if related is not None:
+        fm.append(f"related: {related}")
+    text = "\n".join(fm) + "\n---\n\n" + body + "\n"
+    post, problems = parse_text(text, Path(f"{slug}.md"), f"{slug}.md", "post", ReadOptions())
+    assert post is not None, problems
+    return post
+
+
+def corpus():
+    """Four topics x 5 posts; the first post of each topic is untagged."""
+    posts = []
+    day = 1
+    for topic in TOPICS:
+        for i in range(5):
+            tags = () if i == 0 else (topic, f"{topic}-{i % 2}")
+            posts.append(make_post(f"{topic}-{i}", topic, day, tags))
+            day += 1
+    return newest_first(posts)
+
+
+def newest_first(posts):
+    return sorted(posts, key=lambda p: (p.date, p.slug), reverse=True)
+
+
+def topic_of(slug):
+    return slug.split("-")[0]
+
+
+def test_untagged_posts_find_their_topic_from_text():
+    index = related_index(corpus(), RelatedSettings(count=4))
+    for topic in TOPICS:
+        assert [topic_of(s) for s in index[f"{topic}-0"]] == [topic] * 4
+
+
+def test_every_post_gets_its_topic():
+    index = related_index(corpus(), RelatedSettings(count=3))
+    for slug, related in index.items():
+        assert len(related) == 3
+        assert {topic_of(s) for s in related} == {topic_of(slug)}
+
+
+def test_noise_tag_does_not_win_over_text():
+    posts = corpus()
+    # a python post that also carries the photo tag: its list must stay on python
+    noisy = make_post("python-noisy", "python", 28, ("python-1", "photo"), seed=3)
+    index = related_index(newest_first([*posts, noisy]), RelatedSettings(count=4))
+    assert [topic_of(s) for s in index["python-noisy"]] == ["python"] * 4
+    # and it is not pushed into the photo posts' lists
+    for i in range(5):
+        assert "python-noisy" not in index[f"photo-{i}"]
+
+
+def test_only_off_topic_tag_does_not_pull_an_untagged_like_post():
+    posts = corpus()
+    noisy = make_post("rust-noisy", "rust", 28, ("garden",), seed=5)
+    index = related_index(newest_first([*posts, noisy]), RelatedSettings(count=3))
+    assert [topic_of(s) for s in index["rust-noisy"]] == ["rust"] * 3
+
+
+def test_pinned_posts_come_first_and_are_not_repeated():
+    posts = corpus()
+    pinned = make_post("python-pin", "python", 28, ("python",), related="[garden-3, rust-2, nope]")
+    index = related_index(newest_first([*posts, pinned]), RelatedSettings(count=4))
+    got = index["python-pin"]
+    assert got[:2] == ("garden-3", "rust-2")  # unknown slug "nope" is skipped
+    assert len(got) == 4 and len(set(got)) == 4
+    assert [topic_of(s) for s in got[2:]] == ["python", "python"]
+
+
+def test_pinned_posts_are_all_kept_even_beyond_count():
+    posts = corpus()
+    pin = make_post("python-pin", "python", 28, related="[rust-1, rust-2, rust-3]")
+    index = related_index(newest_first([*posts, pin]), RelatedSettings(count=2))
+    assert index["python-pin"] == ("rust-1", "rust-2", "rust-3")
+
+
+def test_never_related_to_itself_even_when_pinned():
+    posts = corpus()
+    selfish = make_post("python-self", "python", 28, related="[python-self]")
+    posts = newest_first([*posts, selfish])
+    index = related_index(posts, RelatedSettings(count=30, min_score=0))
+    for slug, related in index.items():
+        assert slug not in related
+        assert len(related) == len(set(related))
+
+
+def test_deterministic_and_independent_of_input_order():
+    posts = corpus()
+    settings = RelatedSettings(count=5)
+    first = related_index(posts, settings)
+    assert related_index(posts, settings) == first
+    shuffled = posts[:]
+    for seed in range(3):
+        random.Random(seed).shuffle(shuffled)
+        assert related_index(shuffled, settings) == first
+
+
+def test_ties_break_by_date_then_slug():
+    # identical texts give identical scores: newer first, then slug
+    def same(slug, day):
+        rng = random.Random(1)
+        return make_post(slug, "garden", day, ("garden",), title="Compost and soil", rng=rng)
+
+    posts = [
+        same("a-new", 20),
+        same("c-old", 10),
+        same("b-old", 10),
+        same("z-query", 15),
+        *(make_post(f"rust-{i}", "rust", 1 + i, ("rust",)) for i in range(4)),
+    ]
+    weights = {"text": 1.0, "tags": 0.4, "category": 0.0, "date": 0.0}
+    index = related_index(newest_first(posts), RelatedSettings(count=3, weights=weights))
+    assert index["z-query"] == ("a-new", "b-old", "c-old")
+
+
+def test_include_newer_false_excludes_newer_posts():
+    posts = corpus()
+    dates = {p.slug: p.date for p in posts}
+    index = related_index(posts, RelatedSettings(count=10, include_newer=False, min_score=0))
+    for slug, related in index.items():
+        assert all(dates[s] <= dates[slug] for s in related)
+    assert index["python-0"] == ()  # the oldest post has nothing older
+    with_newer = related_index(posts, RelatedSettings(count=10, min_score=0))
+    assert with_newer["python-0"]
+
+
+def test_min_score_is_respected():
+    posts = corpus()
+    scores = related_scores(posts, RelatedSettings(count=19, min_score=0.0))
+    all_scores = sorted(s for ranked in scores.values() for _, s in ranked)
+    cut = all_scores[len(all_scores) // 2]
+    strict = related_scores(posts, RelatedSettings(count=19, min_score=cut))
+    assert any(len(strict[s]) < len(scores[s]) for s in scores)
+    for slug, ranked in strict.items():
+        assert all(score >= cut - 1e-6 for _, score in ranked)
+        # the survivors are exactly the head of the unfiltered list
+        assert ranked == tuple(x for x in scores[slug] if x[1] >= cut - 1e-6)[: len(ranked)]
+
+
+def test_scores_are_sorted_best_first():
+    for ranked in related_scores(corpus(), RelatedSettings(count=8)).values():
+        values = [s for _, s in ranked]
+        assert values == sorted(values, reverse=True)
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 4, 7])
+def test_count_is_respected(count):
+    index = related_index(corpus(), RelatedSettings(count=count, min_score=0))
+    assert all(len(related) <= count for related in index.values())
+    # every post has at least its 4 topic mates as candidates
+    assert all(len(related) >= min(count, 4) for related in index.values())
+
+
+def test_empty_and_single_post():
+    assert related_index([], RelatedSettings()) == {}
+    one = make_post("only", "rust", 1, ("rust",))
+    assert related_index([one], RelatedSettings()) == {"only": ()}
+
+
+def test_text_ignores_code_urls_and_shortcodes():
+    text = plain_text(
+        "Intro about compost.\n\n```python\nimport rust_cargo\n```\n\n"
+        "See [the guide](https://example.org/lens-aperture) and https://x.org/tripod "
+        'and `inline_code` {{< buy "camera" >}} <span class="x">soil</span>'
+    )
+    words = text.lower().split()
+    for gone in ("rust_cargo", "aperture", "tripod", "inline_code", "camera", "class"):
+        assert not any(gone in w for w in words)
+    for kept in ("compost.", "guide", "soil"):
+        assert kept in words
+
+
+def test_code_blocks_do_not_make_posts_related():
+    code = "```\n" + " ".join(["kubernetes helm ingress"] * 30) + "\n```\n"
+    a = make_post("garden-a", "garden", 1)
+    b = make_post("photo-b", "photo", 2)
+    posts = [
+        a.__class__(**{**a.__dict__, "body": a.body + code}),
+        b.__class__(**{**b.__dict__, "body": b.body + code}),
+        make_post("garden-c", "garden", 3, seed=9),
+    ]
+    index = related_index(newest_first(posts), RelatedSettings(count=1))
+    assert index["garden-a"] == ("garden-c",)
+
+
+def test_dates_are_aware():
+    assert all(p.date.tzinfo is not None for p in corpus())
+    assert isinstance(corpus()[0].date, dt.datetime)
