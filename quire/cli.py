@@ -18,11 +18,30 @@ def _add_build(subparsers) -> None:
     p.add_argument("--drafts", action="store_true", help="include drafts and future-dated posts")
     p.add_argument("--base-url", default=None, help="override base_url from site.toml")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    p.add_argument(
+        "--jobs",
+        "-j",
+        type=_jobs,
+        default=None,
+        metavar="N",
+        help="processes rendering Markdown; default: one per core (1: no worker processes)",
+    )
+    p.add_argument("--timings", action="store_true", help="print seconds per stage to stderr")
     p.set_defaults(run=run_build)
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return value
+
+
 def run_build(args: argparse.Namespace) -> int:
-    from .site import BuildOptions, build
+    from .buildinfo import BuildOptions, quick_result
 
     site = Path(args.site)
     out = Path(args.output) if args.output else site / "output"
@@ -32,9 +51,15 @@ def run_build(args: argparse.Namespace) -> int:
         drafts=args.drafts,
         base_url=args.base_url,
         strict=args.strict,
+        jobs=args.jobs,
+        progress=sys.stderr.isatty(),
     )
     try:
-        result = build(options)
+        result = quick_result(options)
+        if result is None:  # there is work: only now import the pipeline (Markdown, Jinja...)
+            from .site import build
+
+            result = build(options)
     except BuildFailed as failed:
         for problem in failed.problems:
             print(problem, file=sys.stderr)
@@ -45,6 +70,8 @@ def run_build(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 1
     print_warnings(result.warnings)
+    if args.timings:
+        print(result.timings(), file=sys.stderr)
     print(result.summary())
     return 0
 
@@ -63,13 +90,18 @@ def print_warnings(warnings) -> None:
         )
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(command: str | None = None) -> argparse.ArgumentParser:
+    """All subcommands; only `build` when that is the command: the others import the
+    pipeline (and the related-posts model with numpy and scikit-learn), which a rebuild
+    with nothing to do must not wait for."""
     ap = argparse.ArgumentParser(
         prog="quire", description="A fast static site generator for tech blogs."
     )
     ap.add_argument("--version", action="version", version=f"quire {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     _add_build(sub)
+    if command == "build":
+        return ap
     for module in _command_modules():
         module.add_parser(sub)
     return ap
@@ -86,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if not argv:
         argv = ["build", "--site", ".", "--output", "output"]
-    args = parser().parse_args(argv)
+    args = parser(argv[0]).parse_args(argv)
     if not getattr(args, "run", None):
         parser().print_help()
         return 2

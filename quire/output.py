@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -86,6 +87,32 @@ class StagedOutput:
         target.write_bytes(data)
         self.written += 1
 
+    def keep(self, relpath: str, signature: tuple[int, int, int]) -> bool:
+        """Link the previous output's file, unread, when the build cache proves it current
+        and its (size, mtime_ns, inode) show nobody touched it since; False if it cannot."""
+        if self.previous is None:
+            return False
+        path = safe_relpath(relpath)
+        key = str(path)
+        if key in self.paths:
+            raise OutputError(f"two pages want the same output file {key}")
+        old = self.previous / path
+        try:
+            st = old.stat(follow_symlinks=False)
+        except OSError:
+            return False
+        if (st.st_size, st.st_mtime_ns, st.st_ino) != tuple(signature):
+            return False
+        target = self.staging / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(old, target)
+        except OSError:
+            return False
+        self.paths.add(key)
+        self.unchanged += 1
+        return True
+
     def copy(self, relpath: str, source: Path) -> None:
         """Copy a static file (theme asset, image); linked from the old output when unchanged."""
         path = safe_relpath(relpath)
@@ -117,7 +144,7 @@ class StagedOutput:
             os.replace(self.final, old)
         os.replace(self.staging, self.final)
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            remove_later(old)
 
     def discard(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
@@ -147,4 +174,24 @@ def remove_stale_temps(parent: Path) -> None:
     for leftover in parent.glob(f"{TEMP_PREFIX}*"):
         shutil.rmtree(leftover, ignore_errors=True)
     for leftover in parent.glob(f"{OLD_PREFIX}*"):
-        shutil.rmtree(leftover, ignore_errors=True)
+        remove_later(leftover)
+
+
+def remove_later(folder: Path) -> None:
+    """Delete a swapped-out output in a detached `rm -rf`: removing thousands of folders can
+    take seconds on some disks, and the new output is already in place. Whatever it leaves
+    (a killed build) is removed by the next build's remove_stale_temps."""
+    rm = shutil.which("rm") if os.name == "posix" else None
+    if rm:
+        try:
+            subprocess.Popen(
+                [rm, "-rf", "--", str(folder)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+            return
+        except OSError:
+            pass
+    shutil.rmtree(folder, ignore_errors=True)

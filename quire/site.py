@@ -6,48 +6,29 @@ files -> config, Posts, catalog -> indexes (related, tags, archive) -> rendered 
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import multiprocessing
+import os
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import MappingProxyType
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
+import jinja2.meta
 from markupsafe import Markup
 
+from . import cache, content, feeds, output, related, render, search, taxonomy
 from . import catalog as catalog_stage
-from . import content, feeds, output, related, render, search, taxonomy
+from .buildinfo import BuildOptions, BuildResult, unchanged_result
 from .config import SiteConfig, load_config
 from .markdown import RenderedBody, Shortcode, ShortcodeError, render_body
 from .problems import BuildFailed, Problem, display_path, errors_only
-
-
-@dataclass(frozen=True)
-class BuildOptions:
-    site_dir: Path
-    output_dir: Path
-    drafts: bool = False
-    base_url: str | None = None
-    strict: bool = False
-    now: dt.datetime | None = None
-
-
-@dataclass(frozen=True)
-class BuildResult:
-    posts: int
-    pages: int
-    written: int
-    unchanged: int
-    seconds: float
-    warnings: tuple[Problem, ...] = ()
-
-    def summary(self) -> str:
-        return (
-            f"Built {self.posts} posts, {self.pages} pages "
-            f"({self.written} written, {self.unchanged} unchanged) in {self.seconds:.2f} s"
-        )
 
 
 @dataclass(frozen=True)
@@ -59,6 +40,7 @@ class Loaded:
     pages: tuple[content.Post, ...]
     products: dict
     problems: tuple[Problem, ...] = ()  # errors and warnings; the build raises after rendering
+    valid_until: dt.datetime | None = None  # when the first future post becomes due
 
 
 @dataclass(frozen=True)
@@ -91,7 +73,7 @@ def _problem_order(p: Problem) -> tuple:
 # ---------------------------------------------------------------- stage 1: read
 
 
-def load_site(options: BuildOptions) -> Loaded:
+def load_site(options: BuildOptions, store: cache.Store | None = None) -> Loaded:
     """Read config, posts, pages and products; raise BuildFailed with every problem found."""
     site = options.site_dir
     problems = _Problems()
@@ -101,9 +83,12 @@ def load_site(options: BuildOptions) -> Loaded:
     if config is None:
         problems.raise_errors(options.strict)
     read_options = content.ReadOptions(timezone=config.timezone, permalink=config.permalink)
-    sources, found = content.read_sources(
-        site / "content" / "posts", site / "content" / "pages", site, read_options
-    )
+    if store is None:
+        sources, found = content.read_sources(
+            site / "content" / "posts", site / "content" / "pages", site, read_options
+        )
+    else:
+        sources, found = _read_sources_cached(site, read_options, store)
     problems.extend(found)
     products, found = catalog_stage.load_catalog(site / "content" / "products.yaml", site)
     problems.extend(found)
@@ -117,7 +102,37 @@ def load_site(options: BuildOptions) -> Loaded:
     )
     pages = sorted((p for p in published if p.kind == "page"), key=lambda p: p.slug)
     problems.extend(_tag_warnings(posts, site))
-    return Loaded(config, tuple(posts), tuple(pages), products, tuple(problems.items))
+    future = [s.date for s in sources if not s.draft and s.date and s.date > now]
+    valid_until = None if options.drafts else min(future, default=None)
+    return Loaded(config, tuple(posts), tuple(pages), products, tuple(problems.items), valid_until)
+
+
+def _read_sources_cached(
+    site: Path, read_options: content.ReadOptions, store: cache.Store
+) -> tuple[list[content.Post], list[Problem]]:
+    """content.read_sources, parsing only files whose bytes changed since the last build."""
+    posts: list[content.Post] = []
+    problems: list[Problem] = []
+    for kind, folder in (
+        ("post", site / "content" / "posts"),
+        ("page", site / "content" / "pages"),
+    ):
+        for path in content.markdown_files(folder):
+            try:
+                key = cache.digest((path.read_bytes(), kind, read_options))
+            except OSError:
+                key = None
+            hit = store.posts.get(str(path))
+            if key is not None and hit is not None and hit[0] == key:
+                post, found = hit[1]
+            else:
+                post, found = content.read_file(path, kind, site, read_options)
+            if key is not None:
+                store.posts_new[str(path)] = (key, (post, found))
+            problems.extend(found)
+            if post is not None:
+                posts.append(post)
+    return posts, problems
 
 
 def _duplicates(posts: Sequence[content.Post], site: Path) -> list[Problem]:
@@ -243,26 +258,258 @@ def light_view(post: content.Post) -> render.PostView:
     )
 
 
+PARALLEL_MIN = 50  # fewer bodies to render than this: forking workers costs more than it saves
+
+
+@dataclass(frozen=True)
+class BodyContext:
+    """What rendering any one body needs; forked workers inherit it instead of pickling it."""
+
+    loaded: Loaded
+    env: jinja2.Environment
+    related_views: Mapping[str, tuple[render.PostView, ...]]
+    site: Path
+
+
+@dataclass(frozen=True)
+class BodyOutcome:
+    body: RenderedBody
+    problems: tuple[Problem, ...]
+    products: tuple[str, ...]  # product ids the shortcodes looked up: the body depends on them
+
+
+class _RecordingCatalog(Mapping):
+    """The product catalogue, noting which ids a post's shortcodes asked for."""
+
+    def __init__(self, products: Mapping):
+        self.products = products
+        self.asked: dict[str, None] = {}
+
+    def __getitem__(self, key):
+        self.asked[key] = None
+        return self.products[key]
+
+    def __contains__(self, key) -> bool:
+        self.asked[key] = None
+        return key in self.products
+
+    def __iter__(self) -> Iterator:
+        return iter(self.products)
+
+    def __len__(self) -> int:
+        return len(self.products)
+
+
+def render_one(ctx: BodyContext, post: content.Post) -> BodyOutcome:
+    views = () if post.kind == "page" else ctx.related_views.get(post.slug, ())
+    products = _RecordingCatalog(ctx.loaded.products)
+    renderer = shortcode_renderer(ctx.env, ctx.loaded.config, products, post, views)
+    body, found = render_body(
+        post.body, post.body_line, display_path(post.source, ctx.site), renderer
+    )
+    return BodyOutcome(body, tuple(found), tuple(products.asked))
+
+
+# Set once in each forked worker by _start_worker: tasks then carry only an index.
+_WORKER_STATE: list[tuple[Callable, object]] = []
+
+
+def _start_worker(work: Callable, state: object) -> None:
+    _WORKER_STATE.append((work, state))
+
+
+def _work_in_worker(index: int):
+    work, state = _WORKER_STATE[0]
+    return work(state, index)
+
+
+def parallel_map(
+    work: Callable[[object, int], object],
+    state: object,
+    count: int,
+    jobs: int,
+    progress: bool = False,
+    desc: str = "Rendering",
+) -> Iterator:
+    """Yields work(state, i) for i in range(count), in order: from `jobs` forked processes
+    when there is enough work (they inherit `state`, only indexes and results cross
+    process boundaries), else from this one. The results are the same either way."""
+    bar = None
+    if progress and count:
+        from tqdm import tqdm
+
+        bar = tqdm(total=count, desc=desc, file=sys.stderr, leave=False)
+    try:
+        if jobs > 1 and count > PARALLEL_MIN and "fork" in multiprocessing.get_all_start_methods():
+            pool_ctx = multiprocessing.get_context("fork")
+            chunk = max(1, min(16, count // (jobs * 8)))
+            with pool_ctx.Pool(jobs, initializer=_start_worker, initargs=(work, state)) as pool:
+                for result in pool.imap(_work_in_worker, range(count), chunksize=chunk):
+                    if bar is not None:
+                        bar.update()
+                    yield result
+            return
+        for i in range(count):
+            result = work(state, i)
+            if bar is not None:
+                bar.update()
+            yield result
+    finally:
+        if bar is not None:
+            bar.close()
+
+
+def _body_at(state: tuple[BodyContext, Sequence[content.Post]], index: int) -> BodyOutcome:
+    ctx, posts = state
+    return render_one(ctx, posts[index])
+
+
+def _page_at(
+    state: tuple[jinja2.Environment, Sequence[PageJob]], index: int
+) -> tuple[bytes | None, Problem | None]:
+    env, jobs = state
+    job = jobs[index]
+    try:
+        return render.render_template(env, job.template, job.context).encode("utf-8"), None
+    except render.TemplateFailure as failure:
+        return None, failure.problem
+
+
+def _feed_at(state: tuple[SiteConfig, Sequence[FeedJob]], index: int) -> bytes:
+    config, jobs = state
+    return feed_bytes(config, jobs[index])
+
+
+def _precompile(env: jinja2.Environment, names) -> None:
+    """Compile templates before forking, so each worker does not compile them again."""
+    for name in sorted(set(names)):
+        with contextlib.suppress(jinja2.TemplateError):  # reported with its line on use
+            env.get_template(name)
+
+
+def _body_key(post: content.Post) -> bytes:
+    return cache.digest((str(post.source), post.body, post.body_line))
+
+
+@dataclass(frozen=True)
+class _DepsInputs:
+    """Digests computed once per build for _body_deps."""
+
+    config: bytes
+    templates: Mapping[str, bytes]
+    views: Mapping[int, bytes]  # light view digests, by id
+    sources: Mapping[str, bytes]  # source path -> digest of the file's bytes and read options
+
+
+def _body_deps(
+    ctx: BodyContext,
+    post: content.Post,
+    names: Sequence[str],
+    product_ids: Sequence[str],
+    inputs: _DepsInputs,
+) -> bytes:
+    """What a body depends on besides its Markdown: only shortcodes reach further (the
+    post, the config, their templates, the products they show, the related list)."""
+    if not names:
+        return b""
+    used = sorted(set(names))
+    related_views = ctx.related_views.get(post.slug, ()) if post.kind == "post" else ()
+    return cache.digest(
+        (
+            inputs.sources.get(str(post.source)) or cache.digest(post),
+            inputs.config,
+            [(n, inputs.templates.get(f"shortcodes/{n}.html")) for n in used],
+            [(p, ctx.loaded.products.get(p)) for p in product_ids],
+            related_views if "related" in used else None,
+        ),
+        inputs.views,
+    )
+
+
 def render_bodies(
     loaded: Loaded,
     env: jinja2.Environment,
     related_slugs: dict[str, tuple[str, ...]],
     light: dict[str, render.PostView],
     site: Path,
+    store: cache.Store | None = None,
+    jobs: int = 1,
+    progress: bool = False,
+    view_digests: Mapping[int, bytes] | None = None,
 ) -> tuple[list[Rendered], list[Problem]]:
-    rendered: list[Rendered] = []
+    """Every post's and page's body; bodies whose inputs did not change come from the store."""
+    related_views = {
+        slug: tuple(light[s] for s in slugs if s in light) for slug, slugs in related_slugs.items()
+    }
+    ctx = BodyContext(loaded, env, MappingProxyType(related_views), site)
+    everything = (*loaded.posts, *loaded.pages)
+    inputs = _DepsInputs(
+        cache.digest(loaded.config),
+        template_digests(env) if store is not None else {},
+        view_digests or {},
+        {path: entry[0] for path, entry in store.posts_new.items()} if store is not None else {},
+    )
+    found: dict[int, RenderedBody] = {}
+    if store is not None:
+        for i, post in enumerate(everything):
+            hit = store.bodies.get(_body_key(post))
+            if hit is None:
+                continue
+            names, product_ids, deps, body = hit
+            if _body_deps(ctx, post, names, product_ids, inputs) == deps:
+                found[i] = body
+                store.bodies_new[_body_key(post)] = hit
+    todo = [i for i in range(len(everything)) if i not in found]
+    if todo:
+        _precompile(env, env.list_templates(filter_func=lambda n: n.startswith("shortcodes/")))
+    posts = [everything[i] for i in todo]
+    outcomes = list(parallel_map(_body_at, (ctx, posts), len(posts), jobs, progress, "Markdown"))
     problems: list[Problem] = []
-    for post in (*loaded.posts, *loaded.pages):
-        views = tuple(light[s] for s in related_slugs.get(post.slug, ()) if s in light)
-        if post.kind == "page":
-            views = ()
-        renderer = shortcode_renderer(env, loaded.config, loaded.products, post, views)
-        body, found = render_body(
-            post.body, post.body_line, display_path(post.source, site), renderer
-        )
-        problems.extend(found)
-        rendered.append(Rendered(post, body))
+    for i, outcome in zip(todo, outcomes, strict=True):
+        post = everything[i]
+        found[i] = outcome.body
+        problems.extend(outcome.problems)
+        if store is not None and not outcome.problems:
+            names = outcome.body.shortcodes
+            deps = _body_deps(ctx, post, names, outcome.products, inputs)
+            store.bodies_new[_body_key(post)] = (names, outcome.products, deps, outcome.body)
+    rendered = [Rendered(post, found[i]) for i, post in enumerate(everything)]
     return rendered, problems
+
+
+def template_digests(env: jinja2.Environment) -> dict[str, bytes]:
+    """Per template, a digest of its source and of every template it extends or includes,
+    so that a template edit re-renders only what uses it. A dynamic include depends on all."""
+    sources: dict[str, str | None] = {}
+    for name in env.list_templates():
+        try:
+            sources[name] = env.loader.get_source(env, name)[0]
+        except Exception:  # unreadable: rendering reports it
+            sources[name] = None
+    refs: dict[str, list[str | None]] = {}
+    for name, source in sources.items():
+        try:
+            refs[name] = list(jinja2.meta.find_referenced_templates(env.parse(source or "")))
+        except Exception:  # a syntax error: rendering reports it with its line
+            refs[name] = [None]
+    everything = cache.digest(sorted(sources.items()))
+    digests = {}
+    for name in sources:
+        seen: set[str] = set()
+        stack: list[str | None] = [name]
+        dynamic = False
+        while stack:
+            current = stack.pop()
+            if current is None:
+                dynamic = True
+                break
+            if current not in seen:
+                seen.add(current)
+                stack.extend(refs.get(current, ()))
+        digests[name] = (
+            everything if dynamic else cache.digest(sorted((n, sources.get(n)) for n in seen))
+        )
+    return digests
 
 
 def full_view(
@@ -437,39 +684,71 @@ def page_jobs(
 # ---------------------------------------------------------------- stage 4: feeds, sitemap, files
 
 
+@dataclass(frozen=True)
+class FeedJob:
+    """One feed file to write: RSS or Atom, what it describes and the posts in it."""
+
+    path: str
+    format: str  # "rss" or "atom"
+    spec: feeds.FeedSpec
+    views: tuple[render.PostView, ...]
+
+
+def feed_jobs(
+    config: SiteConfig,
+    views: Sequence[render.PostView],
+    tags: Sequence[taxonomy.Term],
+    categories: Sequence[taxonomy.Term],
+) -> list[FeedJob]:
+    by_url = {v.url: v for v in views}
+    site_spec = feeds.FeedSpec(config.title, "/", "/feed.xml", "/atom.xml")
+    latest = tuple(views[: config.feed_size])
+    jobs = [
+        FeedJob("feed.xml", "rss", site_spec, latest),
+        FeedJob("atom.xml", "atom", site_spec, latest),
+    ]
+    for term in (*tags, *categories):
+        spec = feeds.FeedSpec(f"{config.title}: {term.name}", term.url, term.url + "feed.xml", None)
+        members = tuple(by_url[p.url] for p in term.posts[: config.feed_size])
+        jobs.append(FeedJob(term.url.strip("/") + "/feed.xml", "rss", spec, members))
+    return jobs
+
+
+def feed_entry(config: SiteConfig, v: render.PostView) -> feeds.FeedEntry:
+    return feeds.FeedEntry(
+        title=v.title,
+        url=v.url,
+        date=v.date,
+        updated=v.updated,
+        summary=v.summary,
+        content_html=_absolute_links(str(v.content), config),
+        author=v.author,
+        categories=tuple(c.name for c in v.categories) + tuple(t.name for t in v.tags),
+    )
+
+
+def feed_bytes(
+    config: SiteConfig, job: FeedJob, made: dict[str, feeds.FeedEntry] | None = None
+) -> bytes:
+    """The feed file; `made` keeps entries between feeds (a post is in several)."""
+    made = {} if made is None else made
+    entries = []
+    for view in job.views:
+        if view.url not in made:
+            made[view.url] = feed_entry(config, view)
+        entries.append(made[view.url])
+    write = feeds.rss_bytes if job.format == "rss" else feeds.atom_bytes
+    return write(config, job.spec, entries)
+
+
 def feed_files(
     config: SiteConfig,
     views: Sequence[render.PostView],
     tags: Sequence[taxonomy.Term],
     categories: Sequence[taxonomy.Term],
 ) -> dict[str, bytes]:
-    def entries(items: Sequence[render.PostView]) -> list[feeds.FeedEntry]:
-        return [
-            feeds.FeedEntry(
-                title=v.title,
-                url=v.url,
-                date=v.date,
-                updated=v.updated,
-                summary=v.summary,
-                content_html=_absolute_links(str(v.content), config),
-                author=v.author,
-                categories=tuple(c.name for c in v.categories) + tuple(t.name for t in v.tags),
-            )
-            for v in items[: config.feed_size]
-        ]
-
-    by_url = {v.url: v for v in views}
-    files: dict[str, bytes] = {}
-    site_spec = feeds.FeedSpec(config.title, "/", "/feed.xml", "/atom.xml")
-    latest = entries(views)
-    files["feed.xml"] = feeds.rss_bytes(config, site_spec, latest)
-    files["atom.xml"] = feeds.atom_bytes(config, site_spec, latest)
-    for term in (*tags, *categories):
-        spec = feeds.FeedSpec(f"{config.title}: {term.name}", term.url, term.url + "feed.xml", None)
-        files[term.url.strip("/") + "/feed.xml"] = feeds.rss_bytes(
-            config, spec, entries([by_url[p.url] for p in term.posts])
-        )
-    return files
+    made: dict[str, feeds.FeedEntry] = {}
+    return {j.path: feed_bytes(config, j, made) for j in feed_jobs(config, views, tags, categories)}
 
 
 def _absolute_links(html_text: str, config: SiteConfig) -> str:
@@ -544,19 +823,121 @@ ROBOTS = "User-agent: *\nAllow: /\n\nSitemap: {sitemap}\n"
 
 
 def build(options: BuildOptions) -> BuildResult:
-    """Build the site atomically: on any error the previous output stays exactly as it was."""
+    """Build the site atomically: on any error the previous output stays exactly as it was.
+
+    Nothing is done twice: with no change at all the build stops after a few stats; else
+    parsed posts, bodies and the related index come from the store when their inputs did
+    not change, and pages whose fingerprint did not change are linked from the old output.
+    """
     started = time.perf_counter()
     site = options.site_dir
     output.check_output_folder(options.output_dir, site)
-    loaded = load_site(options)
+    manifest, probe = cache.unchanged(
+        site, options.output_dir, options.settings(), options.moment()
+    )
+    if manifest is not None:
+        return unchanged_result(manifest, started)
+    return _full_build(options, started, probe)
+
+
+def _library_versions() -> tuple[str, ...]:
+    import markdown
+    import pygments
+
+    return (markdown.__version__, pygments.__version__, jinja2.__version__)
+
+
+def _related_index(loaded: Loaded, store: cache.Store) -> dict[str, tuple[str, ...]]:
+    """related.related_index, recomputed only when a post or the settings changed."""
+    key = cache.digest((loaded.posts, loaded.config.related))
+    if store.related is not None and store.related[0] == key:
+        index = store.related[1]
+    else:
+        index = related.related_index(loaded.posts, loaded.config.related)
+    store.related_new = (key, index)
+    return index
+
+
+def _view_digests(*groups, known: dict[int, bytes] | None = None) -> dict[int, bytes]:
+    """Digest per view object, light ones first (full views hold them as related posts)."""
+    known = {} if known is None else known
+    for group in groups:
+        for view in group:
+            if id(view) not in known:
+                known[id(view)] = cache.digest(view, known)
+    return known
+
+
+def _search_docs(store: cache.Store, known: Mapping[int, bytes]) -> Callable:
+    """search.search_doc, computed only for views that changed since the last build."""
+
+    def doc(view: render.PostView) -> dict:
+        key = known.get(id(view)) or cache.digest(view)
+        entry = store.search.get(key)
+        if entry is None:
+            entry = search.search_doc(view)
+        store.search_new[key] = entry
+        return entry
+
+    return doc
+
+
+def _keep(staged: output.StagedOutput, store: cache.Store, path: str, fingerprint: bytes) -> bool:
+    """Link the old file when the last build wrote this path from the same fingerprint."""
+    store.pages_new[path] = (fingerprint, None)
+    old = store.pages.get(path)
+    return (
+        old is not None
+        and old[0] == fingerprint
+        and old[1] is not None
+        and staged.keep(path, old[1])
+    )
+
+
+@dataclass
+class _Stopwatch:
+    """Seconds per stage, for `quire build --timings` and the benchmark."""
+
+    laps: list[tuple[str, float]] = field(default_factory=list)
+    last: float = field(default_factory=time.perf_counter)
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((name, now - self.last))
+        self.last = now
+
+
+def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> BuildResult:
+    site = options.site_dir
+    watch = _Stopwatch(last=started)
+    store, cache_warnings = cache.load_store(
+        site, cache.engine_digest(_library_versions()), options.output_dir
+    )
+    watch.lap("check and load cache")
+    loaded = load_site(options, store)
     config = loaded.config
     env = render.make_environment(site, config)
+    watch.lap("read")
 
-    related_slugs = related.related_index(loaded.posts, config.related)
+    related_slugs = _related_index(loaded, store)
+    watch.lap("related")
     light = {p.slug: light_view(p) for p in loaded.posts}
-    rendered, found = render_bodies(loaded, env, related_slugs, light, site)
+    known = _view_digests(light.values())
+    workers = options.jobs or os.cpu_count() or 1
+    rendered, found = render_bodies(
+        loaded,
+        env,
+        related_slugs,
+        light,
+        site,
+        store=store,
+        jobs=workers,
+        progress=options.progress,
+        view_digests=known,
+    )
     problems = _Problems([*loaded.problems, *found])
     problems.raise_errors(options.strict)  # all reading and rendering problems, in one report
+    watch.lap("bodies")
 
     views = [full_view(r, light, related_slugs, config) for r in rendered if r.post.kind == "post"]
     page_views = [
@@ -566,20 +947,49 @@ def build(options: BuildOptions) -> BuildResult:
     categories = taxonomy.build_terms(views, "categories")
     jobs = page_jobs(config, views, page_views, tags, categories)
 
+    templates = template_digests(env)
+    config_digest = cache.digest(config)
+    known = _view_digests(views, page_views, known=known)
+    rendered_pages = 0
+    watch.lap("views and fingerprints")
     staged = output.stage(options.output_dir)
     try:
         failures: list[Problem] = []
+        todo = []
         for job in jobs:
-            try:
-                staged.write(job.path, render.render_template(env, job.template, job.context))
-            except render.TemplateFailure as failure:
-                if failure.problem not in failures:
-                    failures.append(failure.problem)
+            fingerprint = cache.digest(
+                (config_digest, templates.get(job.template), job.path, job.template, job.context),
+                known,
+            )
+            if not _keep(staged, store, job.path, fingerprint):
+                todo.append(job)
+        _precompile(env, (job.template for job in todo))
+        pages = parallel_map(_page_at, (env, todo), len(todo), workers, options.progress, "Pages")
+        for job, (data, problem) in zip(todo, pages, strict=True):
+            if problem is not None:
+                if problem not in failures:
+                    failures.append(problem)
+                continue
+            staged.write(job.path, data)
+            rendered_pages += 1
         if failures:
             raise BuildFailed(failures)
-        staged.write("search/index.json", search.search_index(views))
-        for path, data in feed_files(config, views, tags, categories).items():
-            staged.write(path, data)
+        watch.lap("pages")
+        fingerprint = cache.digest(("search", views), known)
+        if not _keep(staged, store, "search/index.json", fingerprint):
+            staged.write(
+                "search/index.json", search.search_index(views, _search_docs(store, known))
+            )
+        todo_feeds = [
+            feed
+            for feed in feed_jobs(config, views, tags, categories)
+            if not _keep(staged, store, feed.path, cache.digest((config_digest, feed), known))
+        ]
+        state = (config, todo_feeds)
+        for feed, data in zip(
+            todo_feeds, parallel_map(_feed_at, state, len(todo_feeds), workers), strict=True
+        ):
+            staged.write(feed.path, data)
         urls = [
             (j.context["page"].url, j.context["page"].modified)
             for j in jobs
@@ -589,15 +999,46 @@ def build(options: BuildOptions) -> BuildResult:
         staged.write("robots.txt", ROBOTS.format(sitemap=config.absolute("/sitemap.xml")))
         for path, source in static_files(site, (*loaded.posts, *loaded.pages)):
             staged.copy(path, source)
+        watch.lap("feeds, search, sitemap, static files")
         staged.commit()
+        watch.lap("swap")
     except BaseException:
         staged.discard()
         raise
+    warnings = problems.warnings
+    cache_warnings.extend(_save_cache(options, store, probe, loaded, len(jobs), warnings))
+    watch.lap("save cache")
     return BuildResult(
         posts=len(loaded.posts),
         pages=len(jobs),
         written=staged.written,
         unchanged=staged.unchanged,
         seconds=time.perf_counter() - started,
-        warnings=problems.warnings,
+        warnings=(*warnings, *cache_warnings),
+        rendered=rendered_pages,
+        cached=len(jobs) - rendered_pages,
+        stages=tuple(watch.laps),
     )
+
+
+def _save_cache(
+    options: BuildOptions,
+    store: cache.Store,
+    probe: cache.Probe,
+    loaded: Loaded,
+    pages: int,
+    warnings: tuple[Problem, ...],
+) -> list[Problem]:
+    """After the swap: note what the output now holds, for the next build to trust."""
+    signature = cache.output_signature(options.output_dir.absolute())
+    stats = {entry[0]: entry[1:] for entry in signature if entry[1] is not None}
+    for path, (fingerprint, _) in store.pages_new.items():
+        store.pages_new[path] = (fingerprint, stats.get(path))
+    problems = [cache.save_store(options.site_dir, store)]
+    manifest = None
+    if not probe.racy:
+        manifest = cache.Manifest(
+            probe.key, signature, loaded.valid_until, len(loaded.posts), pages, warnings
+        )
+    problems.append(cache.save_manifest(options.site_dir, manifest))
+    return [p for p in problems if p is not None]

@@ -1,0 +1,340 @@
+"""Incremental builds: whatever the cache keeps, the output equals a cold build's, byte for byte."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import GENCORPUS, build_site, post, write
+
+from quire import cache
+from quire.site import BuildOptions, build
+
+PRODUCTS = """
+air:
+  name: MacBook Air
+  price: "$999"
+  links:
+    - store: Apple
+      url: https://www.apple.com/shop/air
+pro:
+  name: MacBook Pro
+  price: "$1,999"
+  links:
+    - store: Apple
+      url: https://www.apple.com/shop/pro
+"""
+
+SUMMARY = re.compile(r"Built (\d+) posts, (\d+) pages \((\d+) rendered, (\d+) cached\) in [\d.]+ s")
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def stats(folder: Path) -> dict[str, tuple[int, int]]:
+    return {
+        p.relative_to(folder).as_posix(): (p.stat().st_mtime_ns, p.stat().st_ino)
+        for p in folder.rglob("*")
+        if p.is_file()
+    }
+
+
+def counts(stdout: str) -> tuple[int, int, int, int]:
+    match = SUMMARY.search(stdout)
+    assert match, stdout
+    posts, pages, rendered, cached = map(int, match.groups())
+    assert rendered + cached == pages
+    return posts, pages, rendered, cached
+
+
+def cold_tree(site: Path, tmp: Path) -> dict[str, bytes]:
+    """A cold build of the same sources (cache put aside, fresh output) read back."""
+    kept = site / ".quire-cache-kept"
+    if (site / cache.CACHE_DIR).exists():
+        os.replace(site / cache.CACHE_DIR, kept)
+    out = tmp / "cold-out"
+    shutil.rmtree(out, ignore_errors=True)
+    try:
+        code, stdout, stderr = build_site(site, out, "--jobs", "1")
+        assert code == 0, stderr
+        assert counts(stdout)[3] == 0  # nothing cached: really cold
+    finally:
+        shutil.rmtree(site / cache.CACHE_DIR, ignore_errors=True)
+        if kept.exists():
+            os.replace(kept, site / cache.CACHE_DIR)
+    return tree(out)
+
+
+def age(site: Path, seconds: float = 3600) -> None:
+    """Backdate every source so the no-change check trusts their stat (no racy files)."""
+    past = time.time() - seconds
+    for path in [site, *site.rglob("*")]:
+        if cache.CACHE_DIR not in path.parts:
+            os.utime(path, (past, past))
+
+
+@pytest.fixture
+def shop(site: Path) -> Path:
+    write(site / "content" / "products.yaml", PRODUCTS)
+    write(
+        site / "site.toml",
+        'title = "Desk"\nbase_url = "https://d.example.com/"\nposts_per_page = 2\n',
+    )
+    post(
+        site,
+        "air-review",
+        "Air review",
+        "2025-03-01",
+        'Fast.\n\n{{< buy "air" >}}',
+        tags="[mac, review]",
+    )
+    post(
+        site,
+        "pro-review",
+        "Pro review",
+        "2025-03-02",
+        'Faster.\n\n{{< buy "pro" >}}',
+        tags="[mac, review]",
+    )
+    post(site, "news", "Mac news", "2025-03-03", "Intro.\n\n{{< related >}}", tags="[mac]")
+    post(
+        site,
+        "tips",
+        "Tips",
+        "2025-03-04",
+        "## One\n\nUse `ls`.\n\n```python\nprint(1)\n```",
+        tags="[tips, mac]",
+    )
+    post(site, "old", "Old post", "2024-01-01", "Gone soon.", tags="[mac, review]")
+    write(site / "content" / "pages" / "about.md", '---\ntitle: "About"\n---\nWe write.\n')
+    return site
+
+
+def test_incremental_builds_equal_cold_builds(shop: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    code, stdout, stderr = build_site(shop, out)
+    assert code == 0, stderr
+    pages = counts(stdout)[1]
+
+    def step(change) -> tuple[int, int, int, int]:
+        change()
+        code, stdout, stderr = build_site(shop, out)
+        assert code == 0, stderr
+        assert tree(out) == cold_tree(shop, tmp_path)
+        return counts(stdout)
+
+    posts_dir = shop / "content" / "posts"
+    # nothing changed: nothing rendered
+    assert step(lambda: None)[2:] == (0, pages)
+    # one body edited: its page, the lists showing it; not every page
+    result = step(
+        lambda: post(shop, "tips", "Tips", "2025-03-04", "Now with **more**.", tags="[tips, mac]")
+    )
+    assert 0 < result[2] < pages
+    # a post added, a post deleted
+    step(lambda: post(shop, "new", "Brand new", "2025-03-05", "Hi.", tags="[review]"))
+    result = step(lambda: (posts_dir / "old.md").unlink())
+    assert not (out / "posts" / "old").exists()
+    assert "Old post" not in (out / "index.html").read_text()
+    # a product's price: only the buy box showing it changes
+    step(lambda: write(shop / "content" / "products.yaml", PRODUCTS.replace("$999", "$899")))
+    assert "$899" in (out / "posts" / "air-review" / "index.html").read_text()
+    # a shortcode template and a page template, overridden by the site
+    step(
+        lambda: write(
+            shop / "templates" / "shortcodes" / "buy.html",
+            "<b>{{ product.name }}: {{ product.price }}</b>",
+        )
+    )
+    assert "<b>MacBook Air: $899</b>" in (out / "posts" / "air-review" / "index.html").read_text()
+    step(lambda: write(shop / "templates" / "404.html", "<p>{{ page.title }} here</p>\n"))
+    # metadata only: a new title shows on lists and in feeds
+    step(
+        lambda: post(
+            shop,
+            "air-review",
+            "Air, reviewed",
+            "2025-03-01",
+            'Fast.\n\n{{< buy "air" >}}',
+            tags="[mac]",
+        )
+    )
+    # site.toml
+    step(
+        lambda: write(
+            shop / "site.toml",
+            'title = "Desk 2"\nbase_url = "https://d.example.com/"\nposts_per_page = 3\n',
+        )
+    )
+    assert "Desk 2" in (out / "feed.xml").read_text()
+
+
+def test_template_change_rerenders_only_what_uses_it(shop: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert build_site(shop, out)[0] == 0
+    default_post = Path(__file__).resolve().parents[1] / "templates" / "post.html"
+    edited = default_post.read_text().replace("{% endblock %}", "<!-- edited -->{% endblock %}")
+    write(shop / "templates" / "post.html", edited)
+    code, stdout, stderr = build_site(shop, out)
+    assert code == 0, stderr
+    posts, pages, rendered, cached = counts(stdout)
+    assert rendered == posts  # every post page, no list, tag or archive page
+    for slug in ("air-review", "news", "tips"):
+        assert "<!-- edited -->" in (out / "posts" / slug / "index.html").read_text()
+    assert "<!-- edited -->" not in (out / "index.html").read_text()
+    assert tree(out) == cold_tree(shop, tmp_path)
+
+
+def test_product_change_rerenders_only_posts_showing_it(shop: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert build_site(shop, out)[0] == 0
+    before = stats(out)
+    write(shop / "content" / "products.yaml", PRODUCTS.replace("$1,999", "$1,799"))
+    code, stdout, _ = build_site(shop, out)
+    assert code == 0
+    after = stats(out)
+    changed = {p for p in after if after[p] != before.get(p)}
+    assert "posts/pro-review/index.html" in changed
+    assert "posts/air-review/index.html" not in changed
+    assert "$1,799" in (out / "posts" / "pro-review" / "index.html").read_text()
+
+
+def test_no_change_rebuild_keeps_every_file_and_mtime(shop: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    age(shop)
+    assert build_site(shop, out)[0] == 0
+    before = stats(out)
+    code, stdout, _ = build_site(shop, out)
+    assert code == 0
+    assert counts(stdout)[2] == 0
+    assert stats(out) == before  # same inode, same mtime: nothing rewritten, nothing swapped
+
+
+def test_no_change_check_notices_touched_output(shop: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    age(shop)
+    assert build_site(shop, out)[0] == 0
+    expected = tree(out)
+    (out / "posts" / "tips" / "index.html").write_text("vandalised")
+    (out / "feed.xml").unlink()
+    write(out / "stray.txt", "not ours")
+    assert build_site(shop, out)[0] == 0
+    assert tree(out) == expected
+
+
+def test_corrupt_cache_is_ignored_with_a_warning(shop: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert build_site(shop, out)[0] == 0
+    store = shop / cache.CACHE_DIR / cache.STORE_FILE
+    data = bytearray(store.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    store.write_bytes(bytes(data))
+    post(shop, "tips", "Tips", "2025-03-04", "Changed.", tags="[tips, mac]")
+    code, stdout, stderr = build_site(shop, out)
+    assert code == 0
+    assert "store.bin: warning:" in stderr and "corrupt" in stderr
+    assert counts(stdout)[3] == 0  # nothing trusted
+    assert tree(out) == cold_tree(shop, tmp_path)
+
+    store.write_bytes(store.read_bytes()[:100])  # truncated
+    code, stdout, stderr = build_site(shop, out)
+    assert code == 0
+    assert "store.bin: warning: build cache file is corrupt" in stderr
+    assert tree(out) == cold_tree(shop, tmp_path)
+    code, _, stderr = build_site(shop, out)  # rewritten whole: no warning any more
+    assert code == 0 and "store.bin" not in stderr
+
+
+def test_deleted_cache_means_cold_build(shop: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert build_site(shop, out)[0] == 0
+    before = stats(out)
+    shutil.rmtree(shop / cache.CACHE_DIR)
+    code, stdout, _ = build_site(shop, out)
+    assert code == 0
+    posts, pages, rendered, cached = counts(stdout)
+    assert (rendered, cached) == (pages, 0)
+    after = stats(out)
+    assert after["posts/tips/index.html"] == before["posts/tips/index.html"]  # same bytes: linked
+
+
+def test_failed_build_keeps_output_and_next_build_recovers(shop: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert build_site(shop, out)[0] == 0
+    before = tree(out)
+    post(shop, "tips", "Tips", "2025-03-04", '{{< buy "nope" >}}')
+    code, _, stderr = build_site(shop, out)
+    assert code == 1 and "unknown product id 'nope'" in stderr
+    assert tree(out) == before
+    post(shop, "tips", "Tips", "2025-03-04", "Fixed.")
+    assert build_site(shop, out)[0] == 0
+    assert tree(out) == cold_tree(shop, tmp_path)
+
+
+def test_future_post_appears_when_due_despite_no_change(shop: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    post(shop, "later", "Later post", "2025-06-01", "Soon.")
+    age(shop)
+    early = dt.datetime(2025, 5, 1, tzinfo=dt.UTC)
+    build(BuildOptions(shop, out, now=early))
+    assert not (out / "posts" / "later").exists()
+    result = build(BuildOptions(shop, out, now=early + dt.timedelta(days=1)))
+    assert result.rendered == 0  # nothing due yet: the no-change check holds
+    build(BuildOptions(shop, out, now=dt.datetime(2025, 6, 2, tzinfo=dt.UTC)))
+    assert (out / "posts" / "later" / "index.html").is_file()
+
+
+def test_jobs_one_and_two_give_identical_output(tmp_path: Path) -> None:
+    site = tmp_path / "corpus"
+    subprocess.run(
+        [sys.executable, str(GENCORPUS), "70", str(site), "--flavour", "quire"], check=True
+    )
+    code, stdout, stderr = build_site(site, tmp_path / "one", "--jobs", "1")
+    assert code == 0, stderr
+    shutil.rmtree(site / cache.CACHE_DIR)
+    code, stdout, stderr = build_site(site, tmp_path / "two", "--jobs", "2")
+    assert code == 0, stderr
+    assert counts(stdout)[0] == 70
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+
+
+def test_summary_line_without_a_terminal(shop: Path, tmp_path: Path) -> None:
+    code, stdout, stderr = build_site(shop, tmp_path / "out")
+    assert code == 0
+    posts, pages, rendered, cached = counts(stdout)
+    assert posts == 5 and rendered == pages
+    assert "\r" not in stderr  # no progress bar when stderr is not a terminal
+
+
+def test_timings_and_bad_jobs(shop: Path, tmp_path: Path) -> None:
+    code, stdout, stderr = build_site(shop, tmp_path / "out", "--timings")
+    assert code == 0
+    assert re.search(r"timings: .*bodies [\d.]+ s.*pages [\d.]+ s", stderr), stderr
+    with pytest.raises(SystemExit) as exit_info:
+        build_site(shop, tmp_path / "out", "--jobs", "0")
+    assert exit_info.value.code == 2
+
+
+def test_cache_folder_ignores_itself_in_git(shop: Path, tmp_path: Path) -> None:
+    assert build_site(shop, tmp_path / "out")[0] == 0
+    subprocess.run(["git", "init", "-q", str(shop)], check=True)
+    status = subprocess.run(
+        ["git", "-C", str(shop), "status", "--porcelain", "--untracked-files=all"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "content/posts/tips.md" in status
+    assert ".quire-cache" not in status
