@@ -825,6 +825,16 @@ ROBOTS = "User-agent: *\nAllow: /\n\nSitemap: {sitemap}\n"
 def build(options: BuildOptions) -> BuildResult:
     """Build the site atomically: on any error the previous output stays exactly as it was.
 
+    One build at a time writes next to an output folder; a second one waits for the lock.
+    """
+    output.check_output_folder(options.output_dir, options.site_dir)
+    with output.build_lock(options.output_dir):
+        return _build(options)
+
+
+def _build(options: BuildOptions) -> BuildResult:
+    """The build itself, under the lock.
+
     Nothing is done twice: with no change at all the build stops after a few stats; else
     parsed posts, bodies and the related index come from the store when their inputs did
     not change, and pages whose fingerprint did not change are linked from the old output.
