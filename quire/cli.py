@@ -99,7 +99,7 @@ def print_warnings(warnings) -> None:
 
 def parser(command: str | None = None) -> argparse.ArgumentParser:
     """All subcommands; only `build` when that is the command: the others import the
-    pipeline (and the related-posts model with numpy and scikit-learn), which a rebuild
+    pipeline (and the related-posts model with numpy and scipy), which a rebuild
     with nothing to do must not wait for."""
     ap = argparse.ArgumentParser(
         prog="quire", description="A fast static site generator for tech blogs."

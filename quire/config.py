@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -14,7 +14,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .catalog import check_url
 from .problems import Problem, display_path
-from .related import RelatedSettings
+
+DEFAULT_WEIGHTS = MappingProxyType({"text": 1.0, "tags": 0.4, "category": 0.05, "date": 0.02})
+
+
+@dataclass(frozen=True)
+class RelatedSettings:
+    """site.toml [related]; declared here so reading the config never loads numpy."""
+
+    count: int = 5
+    include_newer: bool = True
+    min_score: float = 0.05
+    title_boost: float = 2.0
+    date_half_life_days: float = 365.0
+    weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,6 @@ except ImportError:  # pragma: no cover - Windows: no build lock
 
 TEMP_PREFIX = ".quire-tmp-"
 OLD_PREFIX = ".quire-old-"
-LOCK_NAME = ".quire-lock"
 
 
 class OutputError(Exception):
@@ -261,14 +260,15 @@ def _say(message: str) -> None:
 @contextmanager
 def build_lock(output: Path, on_wait: Callable[[str], None] = _say) -> Iterator[None]:
     """One build at a time per output parent folder (staging, stale-temp cleanup and the
-    swap all happen there): a second build waits for the first, and says so."""
+    swap all happen there): a second build waits for the first, and says so. The lock is
+    flock on the folder itself, released by the kernel if the build dies."""
     parent = output.absolute().parent
     if fcntl is None:  # pragma: no cover
         yield
         return
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(parent / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(parent, os.O_RDONLY)  # the folder itself: no lock file to litter
     except OSError as err:
         raise OutputError(f"cannot write in {parent} ({err.strerror or err})") from None
     try:

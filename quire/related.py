@@ -28,29 +28,14 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from itertools import chain
-from types import MappingProxyType
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
+from .config import DEFAULT_WEIGHTS, RelatedSettings  # noqa: F401  (RelatedSettings: re-exported)
 from .taxonomy import slugify
-
-DEFAULT_WEIGHTS = MappingProxyType({"text": 1.0, "tags": 0.4, "category": 0.05, "date": 0.02})
-
-
-@dataclass(frozen=True)
-class RelatedSettings:
-    count: int = 5
-    include_newer: bool = True
-    min_score: float = 0.05
-    title_boost: float = 2.0
-    date_half_life_days: float = 365.0
-    weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
-
 
 # ---------------------------------------------------------------------------------- text
 
@@ -83,6 +68,29 @@ _PASSES = (  # (cheap test, pattern): each pattern is only run when its test fin
 # bytes.translate keeps ASCII letters and digits and every non-ASCII byte (so UTF-8 words
 # stay whole) and turns everything else into a space; split() then gives the words.
 _KEEP = bytes(c if chr(c).isalnum() or c >= 128 else 32 for c in range(256)).lower()
+# English function words: they link every post to every other. Kept here rather than
+# imported from scikit-learn, whose import alone cost more than ranking 1000 posts.
+ENGLISH_STOP_WORDS = frozenset(
+    """a about above across after afterwards again against all almost alone along already also
+    although always am among amongst an and another any anyhow anyone anything anyway anywhere
+    are around as at back be became because become becomes becoming been before beforehand
+    behind being below beside besides between beyond both but by can cannot could did do does
+    doing done down due during each eg either else elsewhere enough etc even ever every
+    everyone everything everywhere except few first for former formerly from further get gets
+    got had has have having he hence her here hereafter hereby herein hers herself him himself
+    his how however i ie if in indeed into is it its itself just last latter least less let
+    like made make many may me meanwhile might mine more moreover most mostly much must my
+    myself namely neither never nevertheless next no nobody none noone nor not nothing now
+    nowhere of off often on once one only onto or other others otherwise our ours ourselves
+    out over own per perhaps please put quite rather re really same see seem seemed seeming
+    seems several she should since so some somehow someone something sometime sometimes
+    somewhere still such than that the their theirs them themselves then thence there
+    thereafter thereby therefore therein these they this those though through throughout thru
+    thus to together too toward towards under until up upon us use used very via was we well
+    were what whatever when whence whenever where whereafter whereas whereby wherein whether
+    which while whither who whoever whole whom whose why will with within without would yet
+    you your yours yourself yourselves""".split()
+)
 _STOP = frozenset(w.encode() for w in ENGLISH_STOP_WORDS) | {b"amp", b"nbsp", b"quot"}
 
 

@@ -23,7 +23,7 @@ import jinja2
 import jinja2.meta
 from markupsafe import Markup
 
-from . import cache, content, feeds, output, related, render, search, taxonomy
+from . import cache, content, feeds, output, render, search, taxonomy
 from . import catalog as catalog_stage
 from .buildinfo import BuildOptions, BuildResult, unchanged_result
 from .config import SiteConfig, load_config
@@ -863,6 +863,8 @@ def _related_index(loaded: Loaded, store: cache.Store) -> dict[str, tuple[str, .
     if store.related is not None and store.related[0] == key:
         index = store.related[1]
     else:
+        from . import related  # numpy and scipy load only when the ranking must be redone
+
         index = related.related_index(loaded.posts, loaded.config.related)
     store.related_new = (key, index)
     return index

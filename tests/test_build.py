@@ -403,3 +403,13 @@ def test_links_in_posts_follow_a_sub_folder_base_url(site: Path):
         e for e in feedparser.parse((out / "feed.xml").read_bytes()).entries if e.title == "A"
     ][0]
     assert 'href="https://h.example/blog/posts/b/"' in entry.content[0].value
+
+
+def test_smart_punctuation_outside_code(site: Path):
+    post(site, "q", "Q", "2024-01-01", 'He said "hi" -- it\'s done... `"raw" -- code`')
+    out = site.parent / "out"
+    code, _, stderr = build_site(site, out)
+    assert code == 0, stderr
+    para = page(out, "posts/q/index.html").xpath("//article//p[code]")[0]
+    assert para.text_content().startswith("He said \u201chi\u201d \u2013 it\u2019s done\u2026")
+    assert para.xpath("code")[0].text == '"raw" -- code'

@@ -216,3 +216,17 @@ def test_five_megabyte_post_builds(site: Path, tmp_path: Path) -> None:
     doc = lxml.html.fromstring(html)
     assert len(doc.xpath("//article//h2[starts-with(., 'Part ')]")) == 10_000
     print(f"5 MB post built in {time.perf_counter() - started:.1f} s")
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(["<", ">", "<!--", "-->", "a", " ", "-", '"', "<p>", "</p>"])))
+def test_linear_html_split_matches_the_regex(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert markdown._html_split(text) == markdown._HTML_TOKEN.split(text)
+
+
+def test_smartening_unclosed_comments_is_fast() -> None:
+    started = time.perf_counter()
+    for text in ("<!--" * (MEGABYTE // 4), "<a " * (MEGABYTE // 3), "x <!-- y" * (MEGABYTE // 8)):
+        markdown.smarten(text)
+    assert time.perf_counter() - started < 5
