@@ -113,7 +113,7 @@ def read_sources(
     posts: list[Post] = []
     problems: list[Problem] = []
     for kind, folder in (("post", posts_dir), ("page", pages_dir)):
-        for path in markdown_files(folder):
+        for path in markdown_files(folder, within=site_root / "content"):
             post, found = read_file(path, kind, site_root, options)
             problems.extend(found)
             if post is not None:
@@ -121,21 +121,17 @@ def read_sources(
     return posts, problems
 
 
-def markdown_files(folder: Path) -> list[Path]:
-    """Markdown files under folder, sorted; links pointing outside the folder are not followed."""
+def markdown_files(folder: Path, within: Path | None = None) -> list[Path]:
+    """Markdown files under folder, sorted; links leading outside `within` (default: folder)
+    are not followed, be they files, folders, or the folder itself."""
     if not folder.is_dir():
         return []
-    root = folder.resolve()
-    found = []
-    for path in sorted(folder.rglob("*.md")):
-        if path.is_symlink():
-            try:
-                path.resolve().relative_to(root)
-            except ValueError:
-                continue
-        if path.is_file():
-            found.append(path)
-    return found
+    root = (within or folder).resolve()
+    return [
+        path
+        for path in sorted(folder.rglob("*.md"))
+        if path.resolve().is_relative_to(root) and path.is_file()
+    ]
 
 
 def read_file(

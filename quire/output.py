@@ -277,6 +277,10 @@ def build_lock(output: Path, on_wait: Callable[[str], None] = _say) -> Iterator[
         except BlockingIOError:
             on_wait(f"waiting for another quire build writing into {parent} to finish ...")
             fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            recover_output(output.absolute())
+        except OSError as err:
+            raise OutputError(f"cannot restore {output} ({err.strerror or err})") from None
         yield
     finally:
         os.close(fd)

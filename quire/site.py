@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -117,7 +118,7 @@ def _read_sources_cached(
         ("post", site / "content" / "posts"),
         ("page", site / "content" / "pages"),
     ):
-        for path in content.markdown_files(folder):
+        for path in content.markdown_files(folder, within=site / "content"):
             try:
                 key = cache.digest((path.read_bytes(), kind, read_options))
             except OSError:
@@ -315,6 +316,10 @@ _WORKER_STATE: list[tuple[Callable, object]] = []
 
 
 def _start_worker(work: Callable, state: object) -> None:
+    # Ctrl-C is the parent's to handle, and Pool.terminate's SIGTERM should end a worker
+    # quietly: not through the inherited handler (a KeyboardInterrupt traceback per worker).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER_STATE.append((work, state))
 
 
@@ -789,7 +794,7 @@ def static_files(site: Path, posts: Sequence[content.Post]) -> list[tuple[str, P
         folder = post.source.parent if bundle else post.source.with_suffix("")
         if folder.is_dir() and (bundle or folder != site / "content" / "posts"):
             base = post.url.strip("/")
-            for path, rel in _walk_pairs(folder):
+            for path, rel in _walk_pairs(folder, within=content_dir):
                 if path.suffix != ".md":
                     found.append((f"{base}/{rel}", path))
     return found
@@ -799,18 +804,19 @@ def _walk(folder: Path, prefix: str) -> list[tuple[str, Path]]:
     return [(prefix + rel, path) for path, rel in _walk_pairs(folder)]
 
 
-def _walk_pairs(folder: Path) -> list[tuple[Path, str]]:
-    """Files under folder with their relative path; links leading outside it are not followed."""
+def _walk_pairs(folder: Path, within: Path | None = None) -> list[tuple[Path, str]]:
+    """Files under folder with their relative path; links leading outside `within` (default:
+    folder) are not followed, be they files, folders inside, or the folder itself."""
     if not folder.is_dir():
         return []
-    root = folder.resolve()
+    root = (within or folder).resolve()
     pairs = []
     for path in sorted(folder.rglob("*")):
         if any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue
         if not path.is_file():
             continue
-        if path.is_symlink() and not path.resolve().is_relative_to(root):
+        if not path.resolve().is_relative_to(root):
             continue
         pairs.append((path, path.relative_to(folder).as_posix()))
     return pairs
