@@ -306,3 +306,60 @@ def test_good_urls_pass(site, tmp_path):
     assert doc.xpath("string(//meta[@property='og:image']/@content)") == (
         "https://blog.example.com/images/a.png"
     )
+
+
+url_soup = st.lists(
+    st.sampled_from(
+        [
+            "http",
+            "https",
+            "javascript",
+            "JaVaScRiPt",
+            "data",
+            ":",
+            "//",
+            "/",
+            "\\",
+            " ",
+            "\t",
+            "\n",
+            "\x00",
+            "\u200b",
+            "&#58;",
+            "%3a",
+            "..",
+            ".",
+            "a",
+            "x.example",
+            "?",
+            "#",
+            '"',
+            "'",
+            "<",
+            ">",
+            "`",
+            "\u202e",
+            "é",
+        ]
+    ),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(url_soup, st.text(max_size=40)))
+def test_check_url_passes_only_plain_http_and_site_paths(url):
+    from urllib.parse import urlsplit
+
+    from quire.catalog import check_url
+
+    why = check_url(url)
+    if why is not None:
+        assert isinstance(why, str) and why
+        return
+    assert url.startswith(("http://", "https://", "/")) or url[:6].lower() in ("http:/", "https:")
+    assert not url.startswith("//")
+    assert urlsplit(url).scheme in ("http", "https", "")
+    assert not any(c.isspace() or c in "\\<>\"'`" or ord(c) < 32 for c in url)
+    if not urlsplit(url).scheme:
+        assert ".." not in url.split("?")[0].split("#")[0].split("/")
