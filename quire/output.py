@@ -281,7 +281,14 @@ def build_lock(output: Path, on_wait: Callable[[str], None] = _say) -> Iterator[
             recover_output(output.absolute())
         except OSError as err:
             raise OutputError(f"cannot restore {output} ({err.strerror or err})") from None
-        yield
+        try:
+            yield
+        finally:
+            # Holding the lock, any staging folder here is this build's: one a signal left
+            # (it can land between mkdtemp and the caller's try) goes now, not next time.
+            with _signals_deferred():
+                for leftover in parent.glob(f"{TEMP_PREFIX}*"):
+                    shutil.rmtree(leftover, ignore_errors=True)
     finally:
         os.close(fd)
 
