@@ -195,7 +195,7 @@ def parse_text(
             if not slugify(name):
                 problem(
                     key,
-                    f"cannot make a URL from the name {name!r} in '{key}' (URL slugs use a-z and 0-9)",
+                    f"cannot make a URL from the name {name!r} in '{key}' (URL slugs use letters and digits)",
                 )
 
     summary = meta.get("summary", meta.get("description"))

@@ -107,16 +107,25 @@ def test_empty_front_matter_only_file_bom_and_crlf(site, tmp_path):
 def test_ten_thousand_tags_is_a_clear_error_not_a_hang(site, tmp_path):
     tags = ", ".join(f"tag{i}" for i in range(10_000))
     post(site, "many", "Many", tags=f"[{tags}]")
-    post(site, "cjk", "CJK", category='["日本語"]')
+    post(site, "punct", "Punct", category='["!!!"]')
     started = time.perf_counter()
     code, _, err = build_site(site, tmp_path / "out")
     assert time.perf_counter() - started < 10
     assert code == 1
     assert errors(err) == [
-        "content/posts/cjk.md:4: cannot make a URL from the name '日本語' in 'category'"
-        " (URL slugs use a-z and 0-9)",
         "content/posts/many.md:4: too many tags (10000; at most 200 per post)",
+        "content/posts/punct.md:4: cannot make a URL from the name '!!!' in 'category'"
+        " (URL slugs use letters and digits)",
     ]
+
+
+def test_names_in_other_scripts_keep_their_letters(site, tmp_path):
+    post(site, "jp", "JP", category='["日本語"]', tags="[Ελλάδα, macOS]")
+    out = tmp_path / "out"
+    code, _, err = build_site(site, out)
+    assert code == 0, err
+    assert (out / "categories" / "日本語" / "index.html").is_file()
+    assert (out / "tags" / "ελλάδα" / "feed.xml").is_file()
 
 
 def test_two_hundred_tags_build(site, tmp_path):
