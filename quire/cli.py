@@ -11,7 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .output import OutputError
-from .problems import BuildFailed
+from .problems import BuildFailed, print_problems
 
 
 def _add_build(subparsers) -> None:
@@ -64,9 +64,7 @@ def run_build(args: argparse.Namespace) -> int:
 
             result = build(options)
     except BuildFailed as failed:
-        for problem in failed.problems:
-            print(problem, file=sys.stderr)
-        errors = sum(1 for p in failed.problems if not p.warning) or len(failed.problems)
+        errors = print_problems(failed.problems, sys.stderr)
         print(f"Build failed: {errors} problem(s); {out} left as it was.", file=sys.stderr)
         return 1
     except OutputError as err:
