@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
 
+from . import content
 from .problems import Problem, display_path
 
 try:
@@ -33,23 +35,39 @@ class Product:
     line: int = 1
 
 
+# Front matter fields (besides `image`) whose values are URLs and are checked like it.
+URL_FIELDS = ("image", "images", "link", "links", "url", "canonical", "cover", "thumbnail")
+
+
 def check_url(url: object, allow_site_path: bool = True) -> str | None:
-    """Why a URL from user data is refused, or None. Only http(s) and site paths pass."""
-    if not isinstance(url, str) or not url.strip():
+    """Why a URL from user data is refused, or None. Only http(s) and site paths pass.
+
+    Browsers drop tabs, newlines and leading spaces and ignore case before reading the
+    scheme ("java\tscript:", " JavaScript:"), so any whitespace or control character is
+    refused outright rather than stripped; quotes, angle brackets and backslashes too.
+    """
+    if not isinstance(url, str) or not url:
         return "must be a URL"
-    if any(ord(c) < 32 or c in "\\<>\"'`" for c in url) or " " in url.strip():
-        return f"URL {url!r} contains characters a URL may not have"
-    parts = urlsplit(url.strip())
-    if parts.scheme in ("http", "https") and parts.netloc:
+    if any(_bad_url_char(c) for c in url):
+        return f"URL {url!r} contains characters a URL may not have (spaces, quotes, <>, \\)"
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.netloc and url[:1].isalpha():
         return None
     if allow_site_path and url.startswith("/") and not url.startswith("//") and not parts.scheme:
-        if ".." in url.split("?")[0].split("/"):
+        if ".." in url.split("?")[0].split("#")[0].split("/"):
             return f"URL {url!r} must not contain '..'"
         return None
     allowed = (
         "an http(s) URL or a site path starting with /" if allow_site_path else "an http(s) URL"
     )
     return f"URL {url!r} is not allowed: use {allowed}"
+
+
+def _bad_url_char(c: str) -> bool:
+    if c in "\\<>\"'`" or c.isspace():
+        return True
+    # control (Cc), format (Cf: zero-width, bidi), surrogate, unassigned, private use
+    return unicodedata.category(c) in ("Cc", "Cf", "Cs", "Cn", "Co")
 
 
 def load_catalog(path: Path, site_root: Path) -> tuple[dict[str, Product], list[Problem]]:
@@ -59,16 +77,26 @@ def load_catalog(path: Path, site_root: Path) -> tuple[dict[str, Product], list[
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        return {}, [Problem(shown, None, f"file is not UTF-8 ({err.reason}); save it as UTF-8")]
+        raw = path.read_bytes()
+        line = raw[: err.start].count(b"\n") + 1
+        byte = f"byte 0x{raw[err.start]:02x}"
+        return {}, [Problem(shown, line, f"file is not UTF-8 ({byte}); save it as UTF-8")]
     try:
         root = yaml.compose(text, Loader=_LOADER)
+        if root is None:
+            return {}, []
+        found = content.yaml_node_problems(root, shown, 1)
+        if found:
+            return {}, found
+        _LOADER("").construct_document(root)  # impossible dates raise here, not later
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         return {}, [Problem(shown, mark.line + 1 if mark else 1, f"invalid YAML: {err.problem}")]
     except yaml.YAMLError as err:
         return {}, [Problem(shown, 1, f"invalid YAML: {err}")]
-    if root is None:
-        return {}, []
+    except (ValueError, OverflowError, TypeError) as err:
+        line = content.failing_scalar_line(root)
+        return {}, [Problem(shown, line + 1 if line is not None else 1, f"invalid value: {err}")]
     if not isinstance(root, yaml.MappingNode):
         return {}, [
             Problem(
@@ -90,7 +118,7 @@ def load_catalog(path: Path, site_root: Path) -> tuple[dict[str, Product], list[
 
 
 def _plain(node: yaml.Node) -> object:
-    return yaml.load(yaml.serialize(node, Dumper=yaml.SafeDumper), Loader=_LOADER)
+    return content.clean_text(_LOADER("").construct_document(node))
 
 
 def _fields(node: yaml.MappingNode) -> dict[str, tuple[object, int, yaml.Node]]:

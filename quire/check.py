@@ -27,7 +27,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 from . import render
 from . import site as site_stage
 from .output import OutputError
-from .problems import BuildFailed, Problem, display_path
+from .problems import BuildFailed, Problem, display_path, print_problems
 
 LINK_ATTRS = {
     "a": ("href",),
@@ -434,9 +434,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = check(options)
     except BuildFailed as failed:
-        for problem in failed.problems:
-            print(problem, file=sys.stderr)
-        errors = sum(1 for p in failed.problems if not p.warning) or len(failed.problems)
+        errors = print_problems(failed.problems, sys.stderr)
         print(f"Check failed: {errors} problem(s) (links not checked).", file=sys.stderr)
         return 1
     except OutputError as err:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 from . import __version__
 from .output import OutputError
-from .problems import BuildFailed
+from .problems import BuildFailed, print_problems
 
 
 def _add_build(subparsers) -> None:
@@ -63,13 +66,15 @@ def run_build(args: argparse.Namespace) -> int:
 
             result = build(options, probe, started)
     except BuildFailed as failed:
-        for problem in failed.problems:
-            print(problem, file=sys.stderr)
-        errors = sum(1 for p in failed.problems if not p.warning) or len(failed.problems)
+        errors = print_problems(failed.problems, sys.stderr)
         print(f"Build failed: {errors} problem(s); {out} left as it was.", file=sys.stderr)
         return 1
     except OutputError as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {err}; {out} left as it was.", file=sys.stderr)
+        return 1
+    except OSError as err:  # reading the site or writing the cache: disk full, permissions
+        where = f": {err.filename}" if err.filename else ""
+        print(f"error: {err.strerror or err}{where}; {out} left as it was.", file=sys.stderr)
         return 1
     print_warnings(result.warnings)
     if args.timings:
@@ -124,8 +129,39 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser().print_help()
         return 2
+    previous = _terminate_as_interrupt()
     try:
         return args.run(args)
+    except Terminated:
+        print("terminated; the previous output is left as it was", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("interrupted; the previous output is left as it was", file=sys.stderr)
         return 130
+    except Exception as err:  # a bug, not bad input: one line, the traceback on request
+        if os.environ.get("QUIRE_DEBUG"):
+            raise
+        print(
+            f"quire: internal error: {type(err).__name__}: {err} "
+            "(this is a bug; QUIRE_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that staging folders are discarded on the way out."""
+
+
+def _terminate_as_interrupt():
+    """Install the SIGTERM handler (main thread only); returns the previous one, or None."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def terminate(signum, frame):
+        raise Terminated()
+
+    return signal.signal(signal.SIGTERM, terminate)

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .catalog import check_url
 from .problems import Problem, display_path
 
 DEFAULT_WEIGHTS = MappingProxyType({"text": 1.0, "tags": 0.4, "category": 0.05, "date": 0.02})
@@ -85,8 +86,7 @@ def _nonempty_text(v: Any) -> str | None:
 def _http_url(v: Any) -> str | None:
     if not isinstance(v, str):
         return "must be text"
-    parts = urlsplit(v)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    if check_url(v, allow_site_path=False):
         return "must be an http(s) URL such as https://example.org/"
     return None
 
@@ -123,7 +123,7 @@ def _menu(v: Any) -> str | None:
         if not isinstance(item, dict) or not isinstance(item.get("name"), str):
             return "each menu item needs a 'name' and a 'url'"
         url = item.get("url")
-        if not isinstance(url, str) or not (url.startswith("/") or _http_url(url) is None):
+        if check_url(url):
             return f"menu url {url!r} must be a site path (/about/) or an http(s) URL"
     return None
 

@@ -7,6 +7,7 @@ known) so that one run reports them all.
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import re
 import tomllib
 from collections.abc import Mapping
@@ -43,6 +44,11 @@ KNOWN_FIELDS = {
     "image",
     "related",
 }
+
+
+# Every tag gets a page and a feed listing its posts with all their tags: 10,000 tags on
+# one post meant 10,000 feeds of 10,000 categories each (the build never finished).
+MAX_TERMS = 200
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,7 @@ def read_sources(
     posts: list[Post] = []
     problems: list[Problem] = []
     for kind, folder in (("post", posts_dir), ("page", pages_dir)):
-        for path in markdown_files(folder):
+        for path in markdown_files(folder, within=site_root / "content"):
             post, found = read_file(path, kind, site_root, options)
             problems.extend(found)
             if post is not None:
@@ -115,21 +121,17 @@ def read_sources(
     return posts, problems
 
 
-def markdown_files(folder: Path) -> list[Path]:
-    """Markdown files under folder, sorted; links pointing outside the folder are not followed."""
+def markdown_files(folder: Path, within: Path | None = None) -> list[Path]:
+    """Markdown files under folder, sorted; links leading outside `within` (default: folder)
+    are not followed, be they files, folders, or the folder itself."""
     if not folder.is_dir():
         return []
-    root = folder.resolve()
-    found = []
-    for path in sorted(folder.rglob("*.md")):
-        if path.is_symlink():
-            try:
-                path.resolve().relative_to(root)
-            except ValueError:
-                continue
-        if path.is_file():
-            found.append(path)
-    return found
+    root = (within or folder).resolve()
+    return [
+        path
+        for path in sorted(folder.rglob("*.md"))
+        if path.resolve().is_relative_to(root) and path.is_file()
+    ]
 
 
 def read_file(
@@ -185,6 +187,16 @@ def parse_text(
 
     tags = _string_list(meta.get("tags"), "tags", problem)
     categories = _string_list(meta.get("categories", meta.get("category")), "category", problem)
+    category_key = "categories" if "categories" in meta else "category"
+    for key, names in (("tags", tags), (category_key, categories)):
+        if len(names) > MAX_TERMS:
+            problem(key, f"too many {key} ({len(names)}; at most {MAX_TERMS} per post)")
+        for name in names:
+            if not slugify(name):
+                problem(
+                    key,
+                    f"cannot make a URL from the name {name!r} in '{key}' (URL slugs use letters and digits)",
+                )
 
     summary = meta.get("summary", meta.get("description"))
     if summary is not None and not isinstance(summary, str):
@@ -268,7 +280,9 @@ def _split_front_matter(text: str, shown: str):
         if isinstance(handler, _TOMLHandler):
             meta = tomllib.loads(fm_text)
         else:
-            meta = yaml.load(fm_text, Loader=_YAML_LOADER)
+            meta, found = load_yaml(fm_text, first + 1, shown)
+            if found:
+                return None, {}, body, body_line, found
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = first + (mark.line if mark else 0)
@@ -283,15 +297,7 @@ def _split_front_matter(text: str, shown: str):
     except yaml.YAMLError as err:
         return None, {}, body, body_line, [Problem(shown, 1, f"invalid YAML front matter: {err}")]
     except tomllib.TOMLDecodeError as err:
-        match = re.search(r"line (\d+)", str(err))
-        line = first + int(match.group(1)) - 1 if match else 1
-        return (
-            None,
-            {},
-            body,
-            body_line,
-            [Problem(shown, line, f"invalid TOML front matter: {err}")],
-        )
+        return None, {}, body, body_line, [_toml_problem(err, fm_text, first + 1, shown)]
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -302,9 +308,126 @@ def _split_front_matter(text: str, shown: str):
             body_line,
             [Problem(shown, first, "front matter must be key: value pairs")],
         )
-    meta = {str(k): v for k, v in meta.items()}
+    meta = {str(clean_text(k)): clean_text(v) for k, v in meta.items()}
     lines = {key: first + line - 1 for key, line in _key_lines(fm_text).items()}
     return meta, lines, body, body_line, []
+
+
+MAX_YAML_NODES = 20_000  # after expanding aliases: stops "billion laughs" front matter
+MAX_YAML_DEPTH = 50
+
+
+def load_yaml(text: str, first_line: int, shown: str) -> tuple[object, list[Problem]]:
+    """YAML to Python, refusing what PyYAML lets through: duplicate keys (it keeps the
+    last one silently), self-referring or exploding aliases, and impossible dates
+    (which raise ValueError, not YAMLError). Lines are the file's: `first_line` is the
+    line after the opening delimiter. YAMLError propagates for the caller to place."""
+    root = yaml.compose(text, Loader=_YAML_LOADER)
+    if root is None:
+        return None, []
+    problems = yaml_node_problems(root, shown, first_line - 1)
+    if problems:
+        return None, problems
+    try:
+        return _YAML_LOADER("").construct_document(root), []
+    except yaml.MarkedYAMLError:
+        raise
+    except (yaml.YAMLError, ValueError, OverflowError, TypeError) as err:
+        line = failing_scalar_line(root)
+        where = first_line - 1 + line if line else first_line
+        return None, [Problem(shown, where, f"invalid value in front matter: {err}")]
+
+
+def yaml_node_problems(root: yaml.Node, shown: str, line_offset: int) -> list[Problem]:
+    """Duplicate keys, self-referring aliases and alias explosions in a composed document.
+
+    `line_offset` + a node's 0-based mark line = its line in the file.
+    """
+    problems: list[Problem] = []
+    visits = 0
+
+    def walk(node: yaml.Node, path: tuple[int, ...], where: int) -> bool:
+        nonlocal visits
+        visits += 1
+        if id(node) in path:
+            problems.append(Problem(shown, where, "an alias refers to itself"))
+            return False
+        if visits > MAX_YAML_NODES or len(path) > MAX_YAML_DEPTH:
+            problems.append(
+                Problem(shown, where, "value too large or too deeply nested (aliases?)")
+            )
+            return False
+        inner = (*path, id(node))
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[tuple[str, str], int] = {}
+            for key, value in node.value:
+                key_line = line_offset + key.start_mark.line
+                if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                    if (key.tag, key.value) in seen:
+                        first = seen[(key.tag, key.value)]
+                        message = f"duplicate key '{key.value}' (first on line {first})"
+                        problems.append(Problem(shown, key_line, message))
+                    else:
+                        seen[(key.tag, key.value)] = key_line
+                at = key_line if not path else where  # problems inside a value: its key's line
+                if not (walk(key, inner, at) and walk(value, inner, at)):
+                    return False
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                if not walk(item, inner, where):
+                    return False
+        return True
+
+    walk(root, (), line_offset + root.start_mark.line)
+    return problems
+
+
+def failing_scalar_line(root: yaml.Node) -> int | None:
+    """0-based line of the first scalar PyYAML cannot construct (e.g. date 2025-13-45)."""
+    stack = [root]
+    while stack:
+        node = stack.pop(0)
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                _YAML_LOADER("").construct_object(node)
+            except Exception:
+                return node.start_mark.line
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in node.value for n in pair)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return None
+
+
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+
+
+def clean_text(value: object) -> object:
+    """Strings from YAML may hold NUL, control characters or lone surrogates (via escapes);
+    no page, feed or file name wants them, and some crash XML writers or UTF-8 encoding."""
+    if isinstance(value, str):
+        return _UNPRINTABLE.sub("", value)
+    if isinstance(value, list):
+        return [clean_text(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(k): clean_text(v) for k, v in value.items()}
+    return value
+
+
+def _toml_problem(
+    err: tomllib.TOMLDecodeError, fm_text: str, fm_start_line: int, shown: str
+) -> Problem:
+    """tomllib's message counts lines from the delimiter and never names a duplicate key."""
+    match = re.search(r"\(at line (\d+), column \d+\)", str(err))
+    if not match:
+        return Problem(shown, 1, f"invalid TOML front matter: {err}")
+    fm_line = int(match.group(1))
+    reason = str(err)[: match.start()].strip()
+    if reason.startswith("Cannot overwrite a value"):
+        text = (fm_text.split("\n") + [""] * fm_line)[fm_line - 1]
+        key = re.match(r"\s*([\w.\"'-]+)\s*=", text)
+        reason = f"duplicate key '{key.group(1) if key else text.strip()}'"
+    return Problem(shown, fm_start_line + fm_line - 2, f"invalid TOML front matter: {reason}")
 
 
 _KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*[:=]", re.MULTILINE)
@@ -318,8 +441,8 @@ def _key_lines(fm_text: str) -> dict[str, int]:
 
 
 _DATE_FORMATS = (
-    "%Y-%m-%d %H:%M:%S %z",
-    "%Y-%m-%d %H:%M %z",
+    "%Y-%m-%d %H:%M:%S%z",
+    "%Y-%m-%d %H:%M%z",
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%d %H:%M",
     "%Y/%m/%d %H:%M",
@@ -330,34 +453,52 @@ _DATE_FORMATS = (
 )
 
 
+_ZONE_NAME = re.compile(r"\s*(?:Z|UTC|GMT)$", re.IGNORECASE)
+_SPACED_OFFSET = re.compile(r"(\d)\s+([+-]\d{2}:?\d{2})$")
+
+
 def parse_date(value: object, timezone: str = "UTC") -> dt.datetime | None:
-    """Any common date form to an aware datetime; None when it cannot be read."""
+    """Any common date form to an aware datetime; None when it cannot be read.
+
+    ISO 8601 (with Z, offsets, or none: then the site's zone), YAML and TOML dates,
+    '2025-01-31 10:00 +0200', '31 January 2025', RFC 2822 as in old RSS imports.
+    Years outside 1000..9998 are refused: converting them between zones overflows.
+    """
     zone = ZoneInfo(timezone)
     if isinstance(value, dt.datetime):
         result = value
     elif isinstance(value, dt.date):
         result = dt.datetime(value.year, value.month, value.day)
     elif isinstance(value, str):
-        text = value.strip()
-        if text.endswith("Z"):
-            text = text[:-1] + "+00:00"
-        try:
-            result = dt.datetime.fromisoformat(text)
-        except ValueError:
-            result = None
-            for fmt in _DATE_FORMATS:
-                try:
-                    result = dt.datetime.strptime(text, fmt)
-                    break
-                except ValueError:
-                    continue
-            if result is None:
-                return None
+        result = _parse_date_text(value.strip())
+        if result is None:
+            return None
     else:
+        return None
+    if not 1000 <= result.year <= 9998:
         return None
     if result.tzinfo is None:
         result = result.replace(tzinfo=zone)
     return result
+
+
+def _parse_date_text(text: str) -> dt.datetime | None:
+    iso = _SPACED_OFFSET.sub(
+        r"\1\2", _ZONE_NAME.sub("+00:00", text) if text[:1].isdigit() else text
+    )
+    try:
+        return dt.datetime.fromisoformat(iso)
+    except ValueError:
+        pass
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(iso, fmt)
+        except ValueError:
+            continue
+    try:
+        return email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
 
 
 def _field_date(meta, key, options, problem):

@@ -28,7 +28,7 @@ from pathlib import Path
 from . import site as site_stage
 from .config import load_config
 from .output import OutputError, check_output_folder
-from .problems import BuildFailed, Problem
+from .problems import BuildFailed, Problem, print_problems
 
 KEYS = {
     "target": "where to publish: dir:/path, rsync:user@host:/path or git:BRANCH",
@@ -431,8 +431,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         plan = deploy(options, log=lambda s: print(s, file=sys.stderr))
     except BuildFailed as failed:
-        for problem in failed.problems:
-            print(problem, file=sys.stderr)
+        print_problems(failed.problems, sys.stderr)
         print("Not deployed: fix the problems above first.", file=sys.stderr)
         return 1
     except (DeployError, OutputError) as err:

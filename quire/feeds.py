@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,12 +34,19 @@ class FeedSpec:
     atom_path: str | None  # site path of the Atom file, or None
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _clean(text: str) -> str:
-    """XML 1.0 forbids most control characters; feedgen would crash on them."""
-    return _CONTROL.sub("", text)
+    """XML 1.0 forbids control characters, surrogates, U+FFFE/U+FFFF: lxml would raise."""
+    return _NOT_XML.sub("", text)
+
+
+def _as_rss_html(text: str, rss: bool) -> str:
+    """RSS readers take <description> as HTML: plain text is escaped once more, or a
+    summary holding "<img onerror=...>" would run in the reader. Atom's are plain text."""
+    text = _clean(text)
+    return html.escape(text, quote=False) if rss else text
 
 
 def _generator(
@@ -56,7 +64,8 @@ def _generator(
         href=config.absolute(self_path), rel="self"
     )  # before alternate: RSS <link> takes the last
     fg.link(href=config.absolute(spec.page_url), rel="alternate")
-    fg.description(_clean(config.description or spec.title))
+    rss = content_type == "CDATA"
+    fg.description(_as_rss_html(config.description or spec.title, rss))
     fg.language(config.language)
     if config.author:
         fg.author({"name": _clean(config.author)})
@@ -74,7 +83,7 @@ def _generator(
         fe.link(href=link)
         fe.published(entry.date)
         fe.updated(entry.updated or entry.date)
-        fe.description(_clean(entry.summary) or _clean(entry.title))
+        fe.description(_as_rss_html(entry.summary or entry.title, rss))
         fe.content(_clean(entry.content_html), type=content_type)
         author = entry.author or config.author
         if author:

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Mapping
+import signal
+import threading
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from types import MappingProxyType
@@ -19,6 +23,7 @@ import markdown as md
 from .problems import Problem
 
 MAX_NESTING = 8
+MAX_SHORTCODES = 5000  # per file: bounds the work a hostile or broken post can cause
 WORDS_PER_MINUTE = 220
 
 
@@ -159,11 +164,26 @@ class _Tag:
 
 
 def find_tags(text: str) -> tuple[list[_Tag], list[ShortcodeSyntaxError]]:
-    """Every shortcode tag outside code, in order; linear in the text length."""
+    """Every shortcode tag outside code, in order; linear in the text length.
+
+    Every search only moves forward (the next closer and opener are remembered until
+    passed), so hostile input such as a megabyte of unclosed `{{<` costs one pass, not
+    one pass per tag.
+    """
     tags: list[_Tag] = []
     errors: list[ShortcodeSyntaxError] = []
     skip = code_ranges(text)
     skip_index = 0
+    ahead: dict[str, int] = {}  # needle -> where it next occurs (-1: nowhere)
+
+    def next_at(needle: str, start: int) -> int:
+        found = ahead.get(needle, -2)
+        if found == -1 or found >= start:
+            return found
+        found = text.find(needle, start)
+        ahead[needle] = found
+        return found
+
     pos = text.find("{{", 0)
     while pos != -1:
         while skip_index < len(skip) and skip[skip_index][1] <= pos:
@@ -176,8 +196,8 @@ def find_tags(text: str) -> tuple[list[_Tag], list[ShortcodeSyntaxError]]:
             pos = text.find("{{", pos + 2)
             continue
         closer = (">" if opener == "<" else "%") + "}}"
-        end = text.find(closer, pos + 3)
-        next_open = text.find("{{" + opener, pos + 3)
+        end = next_at(closer, pos + 3)
+        next_open = next_at("{{" + opener, pos + 3)
         if end == -1 or (next_open != -1 and next_open < end):
             errors.append(
                 ShortcodeSyntaxError(
@@ -200,24 +220,45 @@ def find_tags(text: str) -> tuple[list[_Tag], list[ShortcodeSyntaxError]]:
     return tags, errors
 
 
-def _is_paired(tags: list[_Tag], index: int) -> int | None:
-    """Index of the closing tag matching tags[index], honouring nesting of the same name."""
-    name = tags[index].name
-    depth = 0
-    for j in range(index + 1, len(tags)):
-        tag = tags[j]
-        if tag.literal is not None or tag.name != name:
+def pair_tags(tags: list[_Tag]) -> dict[int, int]:
+    """Opening tag index -> its closing tag's index, nesting of the same name honoured.
+
+    One pass with a stack per name: a forward search per tag is quadratic on hostile input.
+    """
+    open_by_name: dict[str, list[int]] = {}
+    pairs: dict[int, int] = {}
+    for index, tag in enumerate(tags):
+        if tag.literal is not None:
             continue
         if tag.closing:
-            if depth == 0:
-                return j
-            depth -= 1
+            stack = open_by_name.get(tag.name)
+            if stack:
+                pairs[stack.pop()] = index
         else:
-            depth += 1
-    return None
+            open_by_name.setdefault(tag.name, []).append(index)
+    return pairs
+
+
+class _LineCounter:
+    """Line numbers of increasing offsets in one pass (text.count per tag is quadratic)."""
+
+    def __init__(self, text: str, first_line: int):
+        self.text = text
+        self.offset = 0
+        self.line = first_line
+
+    def at(self, offset: int) -> int:
+        if offset < self.offset:
+            self.line -= self.text.count("\n", offset, self.offset)
+        else:
+            self.line += self.text.count("\n", self.offset, offset)
+        self.offset = offset
+        return self.line
 
 
 # ---------------------------------------------------------------- expanding
+
+MAX_PROBLEMS_PER_FILE = 50
 
 
 def expand_shortcodes(
@@ -229,11 +270,15 @@ def expand_shortcodes(
 ) -> tuple[str, dict[str, str], list[str], list[Problem]]:
     """Replaces shortcodes by placeholders; returns (text, placeholder -> html, names used, problems)."""
     tags, syntax_errors = find_tags(text)
-    problems = [
-        Problem(path, first_line + text.count("\n", 0, e.offset), str(e)) for e in syntax_errors
-    ]
+    error_lines = _LineCounter(text, first_line)
+    problems = [Problem(path, error_lines.at(e.offset), str(e)) for e in syntax_errors]
     if not tags:
-        return text, {}, [], problems
+        return text, {}, [], _capped(problems, path, depth)
+    if len(tags) > MAX_SHORTCODES:
+        message = f"too many shortcodes in one file ({len(tags)}; at most {MAX_SHORTCODES})"
+        return text, {}, [], [*_capped(problems, path, depth), Problem(path, first_line, message)]
+    pairs = pair_tags(tags)
+    lines = _LineCounter(text, first_line)
     out: list[str] = []
     html_parts: dict[str, str] = {}
     used: list[str] = []
@@ -241,7 +286,7 @@ def expand_shortcodes(
     i = 0
     while i < len(tags):
         tag = tags[i]
-        line = first_line + text.count("\n", 0, tag.start)
+        line = lines.at(tag.start)
         out.append(text[last : tag.start])
         if tag.literal is not None:
             out.append(tag.literal)
@@ -260,7 +305,7 @@ def expand_shortcodes(
         inner = None
         next_i = i + 1
         end = tag.end
-        close = _is_paired(tags, i)
+        close = pairs.get(i)
         if close is not None:
             inner_text = text[tag.end : tags[close].start]
             if depth >= MAX_NESTING:
@@ -271,7 +316,7 @@ def expand_shortcodes(
             )
             problems.extend(inner_problems)
             used.extend(inner_used)
-            inner = _restore(to_html(inner_md).html, inner_html)
+            inner = _restore(to_html(inner_md).html, inner_html) if inner_md.strip() else ""
             end = tags[close].end
             next_i = close + 1
         shortcode = Shortcode(tag.name, tag.args, tag.kwargs, inner, line)
@@ -287,16 +332,31 @@ def expand_shortcodes(
         last = end
         i = next_i
     out.append(text[last:])
-    return "".join(out), html_parts, used, problems
+    return "".join(out), html_parts, used, _capped(problems, path, depth)
+
+
+def _capped(problems: list[Problem], path: str, depth: int) -> list[Problem]:
+    """A broken import can hold 100,000 bad shortcodes: show the first few and a count."""
+    if depth > 0 or len(problems) <= MAX_PROBLEMS_PER_FILE:
+        return problems
+    shown = problems[:MAX_PROBLEMS_PER_FILE]
+    more = len(problems) - len(shown)
+    return [*shown, Problem(path, shown[-1].line, f"... and {more} more shortcode problems")]
+
+
+_TOKEN = re.compile(r"<p>(QUIRESHORTCODE\d+x\d+QUIRE)</p>|(QUIRESHORTCODE\d+x\d+QUIRE)")
 
 
 def _restore(rendered: str, parts: dict[str, str]) -> str:
-    for token, part in parts.items():
-        block = f"<p>{token}</p>"
-        rendered = (
-            rendered.replace(block, part) if block in rendered else rendered.replace(token, part)
-        )
-    return rendered
+    """Placeholders back to shortcode HTML in one pass (a replace per token is quadratic)."""
+    if not parts:
+        return rendered
+
+    def swap(match: re.Match) -> str:
+        token = match.group(1) or match.group(2)
+        return parts.get(token, match.group(0))
+
+    return _TOKEN.sub(swap, rendered)
 
 
 # ---------------------------------------------------------------- Markdown
@@ -321,10 +381,39 @@ class _Converted:
     toc: str
 
 
-def to_html(text: str) -> _Converted:
+MARKDOWN_SECONDS = 10.0  # per piece of at most ~128 KB; real prose needs milliseconds
+
+
+class MarkdownTimeout(Exception):
+    """Python-Markdown is quadratic on some punctuation runs (16 KB of '[' took 30 s)."""
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise MarkdownTimeout after `seconds` (main thread only; elsewhere no limit)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise MarkdownTimeout(f"Markdown gave up on this text after {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _convert(text: str) -> _Converted:
     converter = _converter()
     converter.reset()
-    body = converter.convert(text)
+    with _deadline(MARKDOWN_SECONDS):
+        body = converter.convert(text)
     return _Converted(smarten(body), smarten(getattr(converter, "toc", "")))
 
 
@@ -339,11 +428,32 @@ _OPENS_AFTER = frozenset(" \t\n([{<-\u2013\u2014\u201c\u2018/")
 _DECADE = re.compile(r"'(?=\d\ds\b)")
 
 
+def _html_split(rendered: str) -> list[str]:
+    """Like _HTML_TOKEN.split (text, tag, text, ...) but linear: the regex retried its lazy
+    match from every '<' of an unclosed comment or tag (100 KB of '<!--' took 10 s)."""
+    parts: list[str] = []
+    text_start = pos = 0
+    while (lt := rendered.find("<", pos)) != -1:
+        closer = "-->" if rendered.startswith("<!--", lt) else ">"
+        end = rendered.find(closer, lt + (4 if closer == "-->" else 1))
+        if end == -1:
+            if closer == "-->":  # an unclosed comment: try it as a tag, as the regex did
+                end = rendered.find(">", lt + 1)
+                closer = ">"
+            if end == -1:
+                break  # no '>' after here: the rest is text
+        end += len(closer)
+        parts += [rendered[text_start:lt], rendered[lt:end]]
+        text_start = pos = end
+    parts.append(rendered[text_start:])
+    return parts
+
+
 def smarten(rendered: str) -> str:
     """Curly quotes, en and em dashes and ellipses in text, never inside code or tags."""
     if not rendered:
         return rendered
-    parts = _HTML_TOKEN.split(rendered)
+    parts = _html_split(rendered)
     skip = 0
     before = " "
     for i, part in enumerate(parts):
@@ -379,6 +489,58 @@ def _smart_text(text: str, before: str) -> str:
     return _QUOTE.sub(curl, text)
 
 
+CHUNK_SIZE = 64 * 1024
+_BLOCK_BREAK = re.compile(r"\n[ \t]*\n(?=[^ \t\n])")
+_DEFINITIONS = re.compile(
+    r"^(?: {0,3}\[[^\]\n^][^\]\n]*\]:[ \t]*\S.*|\*\[[^\]\n]+\]:.*)$", re.MULTILINE
+)
+_TOC_LIST = re.compile(r'^<div class="toc">\n<ul>\n?(.*)</ul>\n</div>\n?$', re.DOTALL)
+
+
+def split_blocks(text: str, size: int = CHUNK_SIZE) -> list[str]:
+    """Cut text into pieces of about `size` at blank lines outside code, before unindented text."""
+    if len(text) <= 2 * size:
+        return [text]
+    ranges = code_ranges(text)
+    starts = [r[0] for r in ranges]
+    pieces: list[str] = []
+    start = 0
+    pos = size
+    while len(text) - start > 2 * size:
+        match = _BLOCK_BREAK.search(text, pos)
+        if match is None:
+            break
+        cut = match.end()
+        k = bisect_right(starts, cut) - 1
+        if k >= 0 and ranges[k][0] < cut < ranges[k][1]:
+            pos = ranges[k][1]  # inside a code block: look after it
+            continue
+        pieces.append(text[start:cut])
+        start = cut
+        pos = start + size
+    pieces.append(text[start:])
+    return pieces
+
+
+def to_html(text: str) -> _Converted:
+    """Markdown to HTML. Huge bodies go in pieces: Python-Markdown is quadratic in the
+    number of top-level blocks (a 5 MB post took minutes). Link and abbreviation
+    definitions are given to every piece; footnotes and header ids are per piece."""
+    pieces = split_blocks(text)
+    if len(pieces) == 1:
+        return _convert(text)
+    definitions = "\n\n" + "\n".join(_DEFINITIONS.findall(text)) + "\n"
+    bodies, toc_items = [], []
+    for piece in pieces:
+        converted = _convert(piece + definitions)
+        bodies.append(converted.html)
+        match = _TOC_LIST.match(converted.toc)
+        toc_items.append(match.group(1) if match else "")
+    items = "".join(toc_items)
+    toc = f'<div class="toc">\n<ul>\n{items}</ul>\n</div>\n' if items else ""
+    return _Converted("\n".join(bodies), toc)
+
+
 _TAG = re.compile(r"<[^>]+>")
 _CODE_BLOCK = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
 
@@ -392,7 +554,11 @@ def render_body(
     body: str, first_line: int, path: str, render_shortcode: Callable[[Shortcode], str]
 ) -> tuple[RenderedBody, list[Problem]]:
     """Markdown with shortcodes -> HTML, the table of contents and the word count."""
-    text, parts, used, problems = expand_shortcodes(body, first_line, render_shortcode, path)
-    converted = to_html(text)
+    try:
+        text, parts, used, problems = expand_shortcodes(body, first_line, render_shortcode, path)
+        converted = to_html(text)
+    except MarkdownTimeout as err:
+        problem = Problem(path, first_line, f"{err} (long runs of [ * _ or similar?)")
+        return RenderedBody("", "", 0, ()), [problem]
     rendered = _restore(converted.html, parts)
     return RenderedBody(rendered, converted.toc, count_words(converted.html), tuple(used)), problems

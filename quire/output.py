@@ -9,13 +9,24 @@ fixing only the files that differ, instead of linking every file anew.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: no build lock
+    fcntl = None
 
 TEMP_PREFIX = ".quire-tmp-"
 OLD_PREFIX = ".quire-old-"
@@ -44,6 +55,16 @@ def check_output_folder(output: Path, site_dir: Path) -> None:
         raise OutputError(
             f"refusing to use {out} as the output folder: it contains the site folder"
         )
+    if Path.home().resolve().is_relative_to(out):
+        raise OutputError(f"refusing to use {out} as the output folder: it contains your home")
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"refusing to use {out} as the output folder: it is a file")
+    for precious in (".git", "site.toml", ".hg", ".svn"):
+        if (out / precious).exists():
+            raise OutputError(
+                f"refusing to use {out} as the output folder: it holds {precious}, and each "
+                "build replaces the whole folder"
+            )
     for folder in ("content", "templates", "theme"):
         if out.is_relative_to((site / folder).resolve()):
             raise OutputError(
@@ -59,6 +80,23 @@ def safe_relpath(relpath: str) -> PurePosixPath:
     if path.is_absolute() or any(part in ("..", ".", "") for part in path.parts) or not path.parts:
         raise OutputError(f"refusing to write {relpath!r}: path leaves the output folder")
     return path
+
+
+def _output_errors(method):
+    """OSError while staging (disk full, read-only, permissions) -> OutputError naming the file."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except OSError as err:
+            where = self.final / args[0] if args and isinstance(args[0], str) else self.final
+            reason = err.strerror or str(err)
+            if err.filename and str(err.filename) != str(where):
+                reason += f": {err.filename}"
+            raise OutputError(f"cannot write {where} ({reason})") from None
+
+    return wrapper
 
 
 @dataclass
@@ -124,6 +162,7 @@ class StagedOutput:
         self._clear(key, target)
         self._parent(target, key)
 
+    @_output_errors
     def write(self, relpath: str, data: bytes | str) -> None:
         path = safe_relpath(relpath)
         key = str(path)
@@ -142,6 +181,7 @@ class StagedOutput:
         target.write_bytes(data)
         self.written += 1
 
+    @_output_errors
     def keep(self, relpath: str, signature: tuple[int, int, int]) -> bool:
         """Link the previous output's file, unread, when the build cache proves it current
         and its (size, mtime_ns, inode) show nobody touched it since; False if it cannot."""
@@ -164,6 +204,7 @@ class StagedOutput:
         self.unchanged += 1
         return True
 
+    @_output_errors
     def copy(self, relpath: str, source: Path) -> None:
         """Copy a static file (theme asset, image); linked from the old output when unchanged."""
         path = safe_relpath(relpath)
@@ -203,15 +244,28 @@ class StagedOutput:
 
     def commit(self) -> None:
         """Swap: the old output is renamed away, the new one renamed in; the old one is kept
-        as the next build's spare (or deleted when there is one already)."""
+        as the next build's spare (or deleted when there is one already).
+
+        Ctrl-C and SIGTERM wait until both renames are done; if the second rename fails
+        the old output is put back, and a build killed in between (SIGKILL, power) is
+        repaired by the next one (see recover_output).
+        """
         if self.reused:
             self._prune()
         old = None
-        if self.final.exists():
-            old = Path(tempfile.mkdtemp(prefix=OLD_PREFIX, dir=self.final.parent))
-            old.rmdir()
-            os.replace(self.final, old)
-        os.replace(self.staging, self.final)
+        with _signals_deferred():
+            try:
+                if self.final.exists():
+                    old = Path(tempfile.mkdtemp(prefix=OLD_PREFIX, dir=self.final.parent))
+                    old.rmdir()
+                    os.replace(self.final, old)
+                os.replace(self.staging, self.final)
+            except OSError as err:
+                if old is not None and not self.final.exists():
+                    os.replace(old, self.final)
+                raise OutputError(
+                    f"cannot swap in the new output at {self.final} ({err.strerror or err})"
+                ) from None
         if old is not None:
             spare = self.spare or spare_path(self.final)
             try:
@@ -275,9 +329,14 @@ def _survey(staging: Path) -> tuple[dict[str, int], set[Path]]:
 def stage(output: Path, cache_dir: Path | None = None) -> StagedOutput:
     """A fresh staging folder beside `output` (same file system, so the swap is a rename)."""
     output = output.absolute()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(output.parent)
-    staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=output.parent))
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        recover_output(output)
+        remove_stale_temps(output.parent)
+        staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=output.parent))
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise OutputError(f"cannot create a staging folder in {output.parent} ({reason})") from None
     previous = output if output.is_dir() else None
     spare = spare_path(output, cache_dir)
     if spare.is_dir() and not spare.is_symlink():
@@ -292,6 +351,71 @@ def stage(output: Path, cache_dir: Path | None = None) -> StagedOutput:
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir()
     return StagedOutput(output, staging, previous, spare=spare)
+
+
+def recover_output(output: Path) -> None:
+    """A build killed between commit's two renames left no output but the old one aside:
+    put it back, before remove_stale_temps would delete it as a leftover."""
+    if output.exists():
+        return
+    olds = sorted(output.parent.glob(f"{OLD_PREFIX}*"), key=lambda p: p.stat().st_mtime)
+    if olds:
+        os.replace(olds[-1], output)
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM (main thread, POSIX) so they land after, not inside, a swap."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@contextmanager
+def build_lock(output: Path, on_wait: Callable[[str], None] = _say) -> Iterator[None]:
+    """One build at a time per output parent folder (staging, stale-temp cleanup and the
+    swap all happen there): a second build waits for the first, and says so. The lock is
+    flock on the folder itself, released by the kernel if the build dies."""
+    parent = output.absolute().parent
+    if fcntl is None:  # pragma: no cover
+        yield
+        return
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(parent, os.O_RDONLY)  # the folder itself: no lock file to litter
+    except OSError as err:
+        raise OutputError(f"cannot write in {parent} ({err.strerror or err})") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            on_wait(f"waiting for another quire build writing into {parent} to finish ...")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            recover_output(output.absolute())
+        except OSError as err:
+            raise OutputError(f"cannot restore {output} ({err.strerror or err})") from None
+        try:
+            yield
+        finally:
+            # Holding the lock, any staging folder here is this build's: one a signal left
+            # (it can land between mkdtemp and the caller's try) goes now, not next time.
+            with _signals_deferred():
+                for leftover in parent.glob(f"{TEMP_PREFIX}*"):
+                    shutil.rmtree(leftover, ignore_errors=True)
+    finally:
+        os.close(fd)
 
 
 def remove_stale_temps(parent: Path) -> None:

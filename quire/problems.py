@@ -38,5 +38,12 @@ def display_path(path: Path | str, root: Path | None = None) -> str:
     return str(path)
 
 
+def print_problems(problems: list[Problem], stream) -> int:
+    """Print each problem on its own line; returns how many are errors (all, if none is)."""
+    for problem in problems:
+        print(problem, file=stream)
+    return sum(1 for p in problems if not p.warning) or len(problems)
+
+
 def errors_only(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if not p.warning]

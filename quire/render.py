@@ -92,7 +92,8 @@ def make_environment(
     site_dir: Path, config: SiteConfig, bytecode_dir: Path | None = None
 ) -> jinja2.Environment:
     """Site templates first, then the default theme's, file by file. With `bytecode_dir`,
-    compiled templates are kept there: compiling them costs a rebuild ~0.1 s."""
+    compiled templates are kept there (if it exists: a failed first build writes nothing):
+    compiling them costs a rebuild ~0.1 s."""
     search = [site_dir / "templates"]
     if DEFAULT_TEMPLATES.resolve() != (site_dir / "templates").resolve():
         search.append(DEFAULT_TEMPLATES)
@@ -103,14 +104,10 @@ def make_environment(
         "keep_trailing_newline": True,
     }
     bytecode = None
-    if bytecode_dir is not None:
-        try:
-            bytecode_dir.mkdir(parents=True, exist_ok=True)
-            # jinja keys entries by template file and source checksum, not by options
-            tag = hashlib.sha256(repr((options, jinja2.__version__)).encode()).hexdigest()[:12]
-            bytecode = jinja2.FileSystemBytecodeCache(str(bytecode_dir), f"%s.{tag}.cache")
-        except OSError:
-            bytecode = None
+    if bytecode_dir is not None and bytecode_dir.is_dir():  # made after a successful build
+        # jinja keys entries by template file and source checksum, not by options
+        tag = hashlib.sha256(repr((options, jinja2.__version__)).encode()).hexdigest()[:12]
+        bytecode = jinja2.FileSystemBytecodeCache(str(bytecode_dir), f"%s.{tag}.cache")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in search if p.is_dir()]),
         undefined=jinja2.ChainableUndefined,

@@ -10,6 +10,7 @@ import contextlib
 import datetime as dt
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -116,7 +117,7 @@ def _read_sources_cached(
         ("post", site / "content" / "posts"),
         ("page", site / "content" / "pages"),
     ):
-        for path in content.markdown_files(folder):
+        for path in content.markdown_files(folder, within=site / "content"):
             try:
                 key = cache.digest((path.read_bytes(), kind, read_options))
             except OSError:
@@ -176,10 +177,13 @@ def _duplicates(posts: Sequence[content.Post], site: Path) -> list[Problem]:
 def _url_checks(posts: Sequence[content.Post], site: Path) -> list[Problem]:
     found = []
     for post in posts:
-        if post.image is not None and (why := catalog_stage.check_url(post.image)):
-            found.append(
-                Problem(display_path(post.source, site), post.line_of("image"), f"image: {why}")
-            )
+        fields = {"image": post.image, **post.params}
+        for key in catalog_stage.URL_FIELDS:
+            values = fields.get(key)
+            for value in values if isinstance(values, list | tuple) else (values,):
+                if value is not None and (why := catalog_stage.check_url(value)):
+                    where = post.line_of(key)
+                    found.append(Problem(display_path(post.source, site), where, f"{key}: {why}"))
     return found
 
 
@@ -329,6 +333,10 @@ _WORKER_STATE: list[tuple[Callable, object]] = []
 
 
 def _start_worker(work: Callable, state: object) -> None:
+    # Ctrl-C is the parent's to handle, and Pool.terminate's SIGTERM should end a worker
+    # quietly: not through the inherited handler (a KeyboardInterrupt traceback per worker).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _WORKER_STATE.append((work, state))
 
 
@@ -822,7 +830,7 @@ def static_files(site: Path, posts: Sequence[content.Post]) -> list[tuple[str, P
         folder = post.source.parent if bundle else post.source.with_suffix("")
         if folder.is_dir() and (bundle or folder != site / "content" / "posts"):
             base = post.url.strip("/")
-            for path, rel in _walk_pairs(folder):
+            for path, rel in _walk_pairs(folder, within=content_dir):
                 if path.suffix != ".md":
                     found.append((f"{base}/{rel}", path))
     return found
@@ -832,18 +840,19 @@ def _walk(folder: Path, prefix: str) -> list[tuple[str, Path]]:
     return [(prefix + rel, path) for path, rel in _walk_pairs(folder)]
 
 
-def _walk_pairs(folder: Path) -> list[tuple[Path, str]]:
-    """Files under folder with their relative path; links leading outside it are not followed."""
+def _walk_pairs(folder: Path, within: Path | None = None) -> list[tuple[Path, str]]:
+    """Files under folder with their relative path; links leading outside `within` (default:
+    folder) are not followed, be they files, folders inside, or the folder itself."""
     if not folder.is_dir():
         return []
-    root = folder.resolve()
+    root = (within or folder).resolve()
     pairs = []
     for path in sorted(folder.rglob("*")):
         if any(part.startswith(".") for part in path.relative_to(folder).parts):
             continue
         if not path.is_file():
             continue
-        if path.is_symlink() and not path.resolve().is_relative_to(root):
+        if not path.resolve().is_relative_to(root):
             continue
         pairs.append((path, path.relative_to(folder).as_posix()))
     return pairs
@@ -860,14 +869,30 @@ def build(
 ) -> BuildResult:
     """Build the site atomically: on any error the previous output stays exactly as it was.
 
+    One build at a time writes next to an output folder; a second one waits for the lock.
+    A `probe` from buildinfo.quick_check (which found work to do) saves checking again,
+    unless the build had to wait: the other build may have done the work meanwhile.
+    """
+    started = time.perf_counter() if started is None else started
+    output.check_output_folder(options.output_dir, options.site_dir)
+    waited: list[str] = []
+
+    def on_wait(message: str) -> None:
+        waited.append(message)
+        print(message, file=sys.stderr, flush=True)
+
+    with output.build_lock(options.output_dir, on_wait):
+        return _build(options, None if waited else probe, started)
+
+
+def _build(options: BuildOptions, probe: cache.Probe | None, started: float) -> BuildResult:
+    """The build itself, under the lock.
+
     Nothing is done twice: with no change at all the build stops after a few stats; else
     parsed posts, bodies and the related index come from the store when their inputs did
     not change, and pages whose fingerprint did not change are linked from the old output.
-    A `probe` from buildinfo.quick_check (which found work to do) saves checking again.
     """
-    started = time.perf_counter() if started is None else started
     site = options.site_dir
-    output.check_output_folder(options.output_dir, site)
     if probe is None:
         manifest, probe = cache.unchanged(
             site, options.output_dir, options.settings(), options.moment()
@@ -875,6 +900,9 @@ def build(
         if manifest is not None:
             return unchanged_result(manifest, started)
     return _full_build(options, started, probe)
+
+
+TEMPLATE_CACHE = "templates"  # compiled Jinja templates, in the build cache folder
 
 
 def _library_versions() -> tuple[str, ...]:
@@ -1018,7 +1046,7 @@ def _full_build(options: BuildOptions, started: float, probe: cache.Probe) -> Bu
     watch.lap("check and load cache")
     loaded = load_site(options, store)
     config = loaded.config
-    env = render.make_environment(site, config, site / cache.CACHE_DIR / "templates")
+    env = render.make_environment(site, config, site / cache.CACHE_DIR / TEMPLATE_CACHE)
     watch.lap("read")
 
     related_slugs = _related_index(loaded, store, site)
@@ -1141,6 +1169,8 @@ def _save_cache(
     for path, (fingerprint, _) in store.pages_new.items():
         store.pages_new[path] = (fingerprint, stats.get(path))
     problems = [cache.save_store(options.site_dir, store)]
+    with contextlib.suppress(OSError):  # the next build keeps compiled templates there
+        (options.site_dir / cache.CACHE_DIR / TEMPLATE_CACHE).mkdir(exist_ok=True)
     manifest = None
     if not probe.racy:
         manifest = cache.Manifest(

@@ -23,14 +23,17 @@ _RESERVED = {
 
 @functools.lru_cache(maxsize=65536)  # a build slugifies each tag thousands of times
 def slugify(text: str) -> str:
-    """URL- and file-safe slug: lowercase ASCII words joined by '-'.
+    """URL- and file-safe slug: lowercase ASCII words joined by '-' (letters of other
+    scripts when a name has no Latin ones).
 
     Never yields '.', '..', separators or Windows device names, so a slug is always
     one safe path segment inside the output folder.
     """
-    text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode("ascii")
-    text = text.lower().replace("+", " plus ").replace("&", " and ")
-    slug = re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+    source = str(text).lower().replace("+", " plus ").replace("&", " and ")
+    ascii_text = unicodedata.normalize("NFKD", source).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")
+    if not slug:  # a name in another script (日本, Ελλάδα) keeps its letters, as Hugo does
+        slug = re.sub(r"[\W_]+", "-", unicodedata.normalize("NFKC", source)).strip("-")
     slug = slug[:100].strip("-")
     if slug in _RESERVED:
         slug = f"{slug}-"
