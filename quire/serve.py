@@ -730,14 +730,14 @@ def run(args: argparse.Namespace) -> int:
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl+C
     try:
         server = start(ServeOptions(site, args.host, args.port, args.drafts, log=log))
     except OSError as err:
         print(f"error: cannot listen on {args.host}:{args.port}: {err.strerror}", file=sys.stderr)
         return 1
-    print(f"Serving {site} at {server.url} (Ctrl+C to stop)", flush=True)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops it as cleanly as Ctrl+C
-    try:
+    try:  # from the first line printed on, a signal means a clean stop
+        print(f"Serving {site} at {server.url} (Ctrl+C to stop)", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
