@@ -235,6 +235,8 @@ def parse_config(
     related = _related_settings(values.pop("related", {}) or {}, shown, text, problems)
     if problems:
         return None, problems
+    if "base_url" in values and not values["base_url"].endswith("/"):
+        values["base_url"] += "/"  # absolute() and relative() join paths onto it
     menu = values.pop("menu", None)
     config = SiteConfig(
         **{k: v for k, v in values.items() if k not in ("deploy", "params")},
@@ -245,15 +247,7 @@ def parse_config(
         deploy=MappingProxyType(values.get("deploy", {})),
         params=MappingProxyType(values.get("params", {})),
     )
-    if not config.base_url.endswith("/"):
-        config = _replace_base(config, config.base_url + "/")
     return config, []
-
-
-def _replace_base(config: SiteConfig, base_url: str) -> SiteConfig:
-    from dataclasses import replace
-
-    return replace(config, base_url=base_url)
 
 
 def _related_settings(

@@ -777,16 +777,6 @@ def feed_bytes(
     return write(config, job.spec, entries)
 
 
-def feed_files(
-    config: SiteConfig,
-    views: Sequence[render.PostView],
-    tags: Sequence[taxonomy.Term],
-    categories: Sequence[taxonomy.Term],
-) -> dict[str, bytes]:
-    made: dict[str, feeds.FeedEntry] = {}
-    return {j.path: feed_bytes(config, j, made) for j in feed_jobs(config, views, tags, categories)}
-
-
 def _absolute_links(html_text: str, config: SiteConfig) -> str:
     """Feed readers have no base URL: root-relative links and images become absolute."""
     parts = urlsplit(config.base_url)
@@ -816,16 +806,15 @@ def static_files(site: Path, posts: Sequence[content.Post]) -> list[tuple[str, P
     """(output path, source) for theme assets and content files; site files before defaults."""
     found: list[tuple[str, Path]] = []
     for theme in (site / "theme", render.DEFAULT_THEME):
-        found.extend(_walk(theme, ""))
+        found.extend((rel, path) for path, rel in _walk_pairs(theme))
     content_dir = site / "content"
     for path, rel in _walk_pairs(content_dir):
         top = rel.split("/", 1)[0]
         if rel == "products.yaml" or top in ("posts", "pages") or path.suffix == ".md":
             continue
         found.append((rel, path))
-    for (
-        post
-    ) in posts:  # a bundle (SLUG/index.md) or a folder named like the post: copied next to it
+    # a bundle (SLUG/index.md) or a folder named like the post: its files go next to its page
+    for post in posts:
         bundle = post.source.name == "index.md"
         folder = post.source.parent if bundle else post.source.with_suffix("")
         if folder.is_dir() and (bundle or folder != site / "content" / "posts"):
@@ -834,10 +823,6 @@ def static_files(site: Path, posts: Sequence[content.Post]) -> list[tuple[str, P
                 if path.suffix != ".md":
                     found.append((f"{base}/{rel}", path))
     return found
-
-
-def _walk(folder: Path, prefix: str) -> list[tuple[str, Path]]:
-    return [(prefix + rel, path) for path, rel in _walk_pairs(folder)]
 
 
 def _walk_pairs(folder: Path, within: Path | None = None) -> list[tuple[Path, str]]:
