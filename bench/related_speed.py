@@ -30,8 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from quire.content import ReadOptions, read_sources  # noqa: E402
-from quire.related import RelatedSettings, related_index  # noqa: E402
+from quire.index.related import RelatedSettings, related_index  # noqa: E402
+from quire.read.content import ReadOptions, read_sources  # noqa: E402
 
 
 def load_posts(site: Path) -> list:

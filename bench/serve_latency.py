@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 GENCORPUS = ROOT.parent / "shared" / "bench" / "gencorpus.py"
 
-from quire.serve import ServeOptions, start  # noqa: E402
+from quire.commands.serve import ServeOptions, start  # noqa: E402
 
 
 def next_state(resp) -> dict:

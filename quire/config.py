@@ -12,8 +12,8 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .catalog import check_url
-from .problems import Problem, display_path
+from quire.problems import Problem, display_path
+from quire.read.catalog import check_url
 
 DEFAULT_WEIGHTS = MappingProxyType({"text": 1.0, "tags": 0.4, "category": 0.05, "date": 0.02})
 

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from . import content
-from .config import load_config
-from .problems import display_path
-from .taxonomy import slugify
+from quire.config import load_config
+from quire.index.taxonomy import slugify
+from quire.problems import display_path
+from quire.read import content
 
 
 @dataclass(frozen=True)

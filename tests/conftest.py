@@ -43,7 +43,7 @@ def build_site(site_dir: Path, out: Path | None = None, *extra: str) -> tuple[in
     import contextlib
     import io
 
-    from quire.cli import main
+    from quire.commands import main
 
     out = out or site_dir.parent / "out"
     stdout, stderr = io.StringIO(), io.StringIO()

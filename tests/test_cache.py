@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import GENCORPUS, build_site, post, write
 
-from quire import cache
-from quire.site import BuildOptions, build
+from quire.incremental import cache
+from quire.pipeline import BuildOptions, build
 
 PRODUCTS = """
 air:
@@ -184,7 +184,9 @@ def test_incremental_builds_equal_cold_builds(shop: Path, tmp_path: Path) -> Non
 def test_template_change_rerenders_only_what_uses_it(shop: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert build_site(shop, out)[0] == 0
-    default_post = Path(__file__).resolve().parents[1] / "templates" / "post.html"
+    default_post = (
+        Path(__file__).resolve().parents[1] / "quire" / "defaults" / "templates" / "post.html"
+    )
     edited = default_post.read_text().replace("{% endblock %}", "<!-- edited -->{% endblock %}")
     write(shop / "templates" / "post.html", edited)
     code, stdout, stderr = build_site(shop, out)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import post, write
 
-from quire.cli import main
+from quire.commands import main
 
 PRODUCTS = """
 air:

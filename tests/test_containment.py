@@ -11,8 +11,8 @@ from conftest import build_site, post, write
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from quire.index.taxonomy import slugify
 from quire.output import OutputError, safe_relpath
-from quire.taxonomy import slugify
 
 HOSTILE_NAMES = [
     "../../escaped",

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from conftest import post, write
 
-from quire import deploy as deploy_mod
-from quire.cli import main
+from quire.commands import deploy as deploy_mod
+from quire.commands import main
 
 SITE_TOML = 'title = "Test Blog"\nbase_url = "https://blog.example.com/"\n'
 

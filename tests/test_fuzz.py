@@ -11,8 +11,9 @@ from conftest import build_site, post
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quire import markdown
-from quire.markdown import (
+from quire.problems import Problem
+from quire.render import markdown
+from quire.render.markdown import (
     Shortcode,
     ShortcodeError,
     expand_shortcodes,
@@ -22,7 +23,6 @@ from quire.markdown import (
     split_blocks,
     to_html,
 )
-from quire.problems import Problem
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -16,8 +16,8 @@ import pytest
 import yaml
 from conftest import build_site, write
 
-from quire.cli import main
-from quire.importer import ImportRefused, import_hugo, import_pelican
+from quire.commands import main
+from quire.importers.common import ImportRefused, import_hugo, import_pelican
 
 GENCORPUS = Path(__file__).resolve().parents[2] / "shared/bench/gencorpus.py"
 N_POSTS = 40

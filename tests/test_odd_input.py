@@ -13,8 +13,8 @@ from conftest import build_site, post, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from quire.content import ReadOptions, parse_date, parse_text
 from quire.problems import Problem
+from quire.read.content import ReadOptions, parse_date, parse_text
 
 
 def snapshot(folder: Path) -> dict[str, tuple[bytes, int]]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from quire.content import ReadOptions, parse_text
-from quire.related import RelatedSettings, plain_text, related_index, related_scores
+from quire.index.related import RelatedSettings, plain_text, related_index, related_scores
+from quire.read.content import ReadOptions, parse_text
 
 TOPICS = {
     "python": "python django flask virtualenv pip asyncio decorators generators pandas pytest",

@@ -9,8 +9,8 @@ import io
 import pytest
 from conftest import build_site, write
 
-from quire import content
-from quire.cli import main
+from quire.commands import main
+from quire.read import content
 
 
 def run(*argv: str) -> tuple[int, str, str]:

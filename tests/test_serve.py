@@ -17,7 +17,7 @@ from browser import chrome  # noqa: F401 - chrome is a fixture
 from conftest import ROOT, build_site, post, write
 from lxml import html
 
-from quire.serve import ServeOptions, start
+from quire.commands.serve import ServeOptions, start
 
 PRODUCTS = """
 air:

@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
-from .problems import Problem
+from quire.defaults import PACKAGE
+from quire.problems import Problem
 
 CACHE_DIR = ".quire-cache"
 STORE_FILE = "store.bin"
@@ -45,8 +46,7 @@ CHECKSUM_SIZE = 32
 # Files changed this recently may change again inside the same mtime tick without their
 # stat changing ("racy" files, as git calls them): such a build writes no manifest.
 RACY_SECONDS = 2.0
-PACKAGE = Path(__file__).resolve().parent
-DEFAULT_ROOTS = (PACKAGE, PACKAGE.parent / "templates", PACKAGE.parent / "theme")
+DEFAULT_ROOTS = (PACKAGE,)  # quire's code, default templates and theme
 LIBRARIES = ("markdown", "pygments", "jinja2", "markupsafe", "feedgen", "yaml", "frontmatter")
 
 
@@ -152,7 +152,9 @@ def digest(value: object, known: dict[int, bytes] | None = None) -> bytes:
 
 def engine_digest(versions: Iterable[str]) -> bytes:
     """Digest of quire's own code and the library versions: a new quire starts a cold cache."""
-    sources = sorted((p.name, p.read_bytes()) for p in PACKAGE.glob("*.py"))
+    sources = sorted(
+        (p.relative_to(PACKAGE).as_posix(), p.read_bytes()) for p in PACKAGE.rglob("*.py")
+    )
     return digest((sources, tuple(versions), sys.version))
 
 

@@ -24,10 +24,10 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from . import render
-from . import site as site_stage
-from .output import OutputError
-from .problems import BuildFailed, Problem, display_path, print_problems
+from quire import pipeline as site_stage
+from quire.output import OutputError
+from quire.problems import BuildFailed, Problem, display_path, print_problems
+from quire.render import templates as render
 
 LINK_ATTRS = {
     "a": ("href",),

@@ -2,7 +2,7 @@
 
 Two paths keep it fast and correct. A saved post or page is re-rendered on its own
 (one file read, one Markdown body, one template: milliseconds) into an in-memory overlay,
-and open tabs are told at once. A full build (quire.site.build, into a folder of serve's
+and open tabs are told at once. A full build (quire.pipeline.build, into a folder of serve's
 own) then runs in the background; when it lands, the overlay entries it covers are
 dropped. Tabs learn of changes by Server-Sent Events from a script injected into served
 HTML only (never into build output); a page reloads only when its own bytes changed.
@@ -30,10 +30,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import content, render
-from . import site as site_stage
-from .output import OutputError
-from .problems import BuildFailed, Problem, display_path
+from quire import pipeline as site_stage
+from quire.output import OutputError
+from quire.problems import BuildFailed, Problem, display_path
+from quire.read import content
+from quire.render import templates as render
 
 EVENTS_PATH = "/__quire/events"
 HASH_PATH = "/__quire/hash"
@@ -249,7 +250,7 @@ def full_build(preview: Preview) -> bool:
 
 def take_snapshot(preview: Preview) -> Snapshot | None:
     """Read the site again and index it: the quick path renders one post against this."""
-    from . import related
+    from quire.index import related
 
     options = build_options(preview)
     try:
@@ -269,7 +270,7 @@ def take_snapshot(preview: Preview) -> Snapshot | None:
 def _related_with(snapshot: Snapshot, post: content.Post) -> dict:
     """Related lists with the saved post's new text, when ranking is cheap enough to redo
     per save (so the preview matches the build); else the last build's lists."""
-    from . import related
+    from quire.index import related
 
     if snapshot.related_seconds > RERANK_BUDGET or post.kind != "post":
         return snapshot.related_slugs

@@ -25,10 +25,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import site as site_stage
-from .config import load_config
-from .output import OutputError, check_output_folder
-from .problems import BuildFailed, Problem, print_problems
+from quire import pipeline as site_stage
+from quire.config import load_config
+from quire.output import OutputError, check_output_folder
+from quire.problems import BuildFailed, Problem, print_problems
 
 KEYS = {
     "target": "where to publish: dir:/path, rsync:user@host:/path or git:BRANCH",

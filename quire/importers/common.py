@@ -25,10 +25,10 @@ from typing import Any
 
 import yaml
 
-from .config import SCHEMA
-from .content import parse_date, post_url
-from .markdown import code_ranges
-from .taxonomy import slugify
+from quire.config import SCHEMA
+from quire.index.taxonomy import slugify
+from quire.read.content import parse_date, post_url
+from quire.render.markdown import code_ranges
 
 MARKDOWN_EXTS = {".md", ".markdown", ".mdown", ".mkd", ".mkdn"}
 OTHER_MARKUP_EXTS = {".rst", ".adoc", ".asciidoc", ".org", ".pandoc", ".pdc", ".ipynb"}

@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from . import content
-from .problems import Problem, display_path
+from quire.problems import Problem, display_path
+from quire.read import content
 
 try:
     _LOADER = yaml.CSafeLoader

@@ -11,8 +11,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cache, output
-from .problems import Problem
+from quire import output
+from quire.incremental import cache
+from quire.problems import Problem
 
 
 @dataclass(frozen=True)

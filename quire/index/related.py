@@ -33,9 +33,9 @@ from itertools import chain
 import numpy as np
 import scipy.sparse as sp
 
-from .config import DEFAULT_WEIGHTS, RelatedSettings  # noqa: F401  (RelatedSettings: re-exported)
-from .taxonomy import slugify
-from .words import ENGLISH_STOP_WORDS, plain_text, post_words  # noqa: F401  (re-exported)
+from quire.config import DEFAULT_WEIGHTS, RelatedSettings  # noqa: F401  (RelatedSettings: re-exported)
+from quire.index.taxonomy import slugify
+from quire.index.words import ENGLISH_STOP_WORDS, plain_text, post_words  # noqa: F401  (re-exported)
 
 # ---------------------------------------------------------------------------------- text
 

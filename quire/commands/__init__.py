@@ -10,9 +10,9 @@ import threading
 import time
 from pathlib import Path
 
-from . import __version__
-from .output import OutputError
-from .problems import BuildFailed, print_problems
+from quire import __version__
+from quire.output import OutputError
+from quire.problems import BuildFailed, print_problems
 
 
 def _add_build(subparsers) -> None:
@@ -45,7 +45,7 @@ def _jobs(text: str) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from .buildinfo import BuildOptions, quick_check
+    from quire.incremental.fastpath import BuildOptions, quick_check
 
     site = Path(args.site)
     out = Path(args.output) if args.output else site / "output"
@@ -62,7 +62,7 @@ def run_build(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         result, probe = quick_check(options, started)
         if result is None:  # there is work: only now import the pipeline (Markdown, Jinja...)
-            from .site import build
+            from quire.pipeline import build
 
             result = build(options, probe, started)
     except BuildFailed as failed:
@@ -116,7 +116,9 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def _command_modules() -> list:
     """Commands other than build live in their own module with an add_parser(subparsers)."""
-    from . import check, deploy, importer, scaffold, serve
+    from quire import scaffold
+    from quire.commands import check, deploy, serve
+    from quire.importers import common as importer
 
     return [importer, scaffold, serve, check, deploy]
 

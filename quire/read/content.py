@@ -20,8 +20,8 @@ import frontmatter
 import yaml
 from frontmatter.default_handlers import BaseHandler, YAMLHandler
 
-from .problems import Problem, display_path
-from .taxonomy import slugify
+from quire.index.taxonomy import slugify
+from quire.problems import Problem, display_path
 
 try:
     _YAML_LOADER = yaml.CSafeLoader

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from feedgen.feed import FeedGenerator
 
-from .config import SiteConfig
+from quire.config import SiteConfig
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,17 @@ import jinja2
 import jinja2.meta
 from markupsafe import Markup
 
-from . import cache, content, feeds, output, render, search, taxonomy, words
-from . import catalog as catalog_stage
-from .buildinfo import BuildOptions, BuildResult, unchanged_result
-from .config import SiteConfig, load_config
-from .markdown import RenderedBody, Shortcode, ShortcodeError, render_body
-from .problems import BuildFailed, Problem, display_path, errors_only
+from quire import output
+from quire.config import SiteConfig, load_config
+from quire.incremental import cache
+from quire.incremental.fastpath import BuildOptions, BuildResult, unchanged_result
+from quire.index import taxonomy, words
+from quire.problems import BuildFailed, Problem, display_path, errors_only
+from quire.read import catalog as catalog_stage
+from quire.read import content
+from quire.render import feeds, search
+from quire.render import templates as render
+from quire.render.markdown import RenderedBody, Shortcode, ShortcodeError, render_body
 
 
 @dataclass(frozen=True)
@@ -915,7 +920,7 @@ def _related_index(loaded: Loaded, store: cache.Store, site: Path) -> dict[str, 
     if store.related is not None and store.related[0] == index_key:
         index = store.related[1]
     else:
-        from . import related  # numpy and scipy load only when the ranking must be redone
+        from quire.index import related  # numpy and scipy load only when the ranking must be redone
 
         known = cache.load_words(site, store.engine) if len(fresh) < len(set(keys)) else {}
         known.update(fresh)

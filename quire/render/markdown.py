@@ -20,7 +20,7 @@ from types import MappingProxyType
 
 import markdown as md
 
-from .problems import Problem
+from quire.problems import Problem
 
 MAX_NESTING = 8
 MAX_SHORTCODES = 5000  # per file: bounds the work a hostile or broken post can cause

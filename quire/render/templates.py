@@ -13,12 +13,12 @@ from types import MappingProxyType
 import jinja2
 from markupsafe import Markup
 
-from . import __version__
-from .config import SiteConfig
-from .problems import Problem
+from quire import __version__, defaults
+from quire.config import SiteConfig
+from quire.problems import Problem
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-DEFAULT_THEME = Path(__file__).resolve().parent.parent / "theme"
+DEFAULT_TEMPLATES = defaults.TEMPLATES
+DEFAULT_THEME = defaults.THEME
 
 
 @dataclass(frozen=True)
