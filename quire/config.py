@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from quire.problems import Problem, display_path
+from quire.problems import Problem, display_path, key_line
 from quire.read.catalog import check_url
 
 DEFAULT_WEIGHTS = MappingProxyType({"text": 1.0, "tags": 0.4, "category": 0.05, "date": 0.02})
@@ -197,20 +197,6 @@ def load_config(
     return parse_config(data, shown, text)
 
 
-def _line_of(text: str, key: str, table: str | None = None) -> int | None:
-    start = 0
-    if table:
-        header = re.search(rf"^\s*\[{re.escape(table)}\]", text, re.MULTILINE)
-        if not header:
-            return None
-        start = header.end()
-    match = re.compile(rf"^\s*{re.escape(key)}\s*=", re.MULTILINE).search(text, start)
-    if match:
-        return text.count("\n", 0, match.start()) + 1
-    header = re.search(rf"^\s*\[\[?{re.escape(key)}\]", text, re.MULTILINE)
-    return text.count("\n", 0, header.start()) + 1 if header else None
-
-
 def parse_config(
     data: dict[str, Any], shown: str, text: str = ""
 ) -> tuple[SiteConfig | None, list[Problem]]:
@@ -220,14 +206,14 @@ def parse_config(
         if key not in SCHEMA:
             problems.append(
                 Problem(
-                    shown, _line_of(text, key), f"unknown key '{key}' (known: {', '.join(SCHEMA)})"
+                    shown, key_line(text, key), f"unknown key '{key}' (known: {', '.join(SCHEMA)})"
                 )
             )
             continue
         check, _ = SCHEMA[key]
         error = check(value)
         if error:
-            problems.append(Problem(shown, _line_of(text, key), f"'{key}' {error}"))
+            problems.append(Problem(shown, key_line(text, key), f"'{key}' {error}"))
         else:
             values[key] = value
     if "title" not in data:
@@ -256,7 +242,7 @@ def _related_settings(
     values: dict[str, Any] = {}
     for key, value in table.items():
         check = RELATED_SCHEMA.get(key)
-        line = _line_of(text, key, "related")
+        line = key_line(text, key, "related")
         if check is None:
             problems.append(
                 Problem(
@@ -269,7 +255,7 @@ def _related_settings(
             values[key] = value
     weights = dict(RelatedSettings().weights)
     for key, value in (values.pop("weights", None) or {}).items():
-        line = _line_of(text, key, "related.weights")
+        line = key_line(text, key, "related.weights")
         if key not in WEIGHT_KEYS:
             problems.append(
                 Problem(

@@ -25,6 +25,7 @@ from markupsafe import Markup
 
 from quire import output
 from quire.config import SiteConfig, load_config
+from quire.files import site_files
 from quire.incremental import cache
 from quire.incremental.fastpath import BuildOptions, BuildResult, unchanged_result
 from quire.index import taxonomy, words
@@ -122,7 +123,7 @@ def _read_sources_cached(
         ("post", site / "content" / "posts"),
         ("page", site / "content" / "pages"),
     ):
-        for path in content.markdown_files(folder, within=site / "content"):
+        for path, _ in site_files(folder, within=site / "content", pattern="*.md"):
             try:
                 key = cache.digest((path.read_bytes(), kind, read_options))
             except OSError:
@@ -811,9 +812,9 @@ def static_files(site: Path, posts: Sequence[content.Post]) -> list[tuple[str, P
     """(output path, source) for theme assets and content files; site files before defaults."""
     found: list[tuple[str, Path]] = []
     for theme in (site / "theme", render.DEFAULT_THEME):
-        found.extend((rel, path) for path, rel in _walk_pairs(theme))
+        found.extend((rel, path) for path, rel in site_files(theme))
     content_dir = site / "content"
-    for path, rel in _walk_pairs(content_dir):
+    for path, rel in site_files(content_dir):
         top = rel.split("/", 1)[0]
         if rel == "products.yaml" or top in ("posts", "pages") or path.suffix == ".md":
             continue
@@ -824,28 +825,10 @@ def static_files(site: Path, posts: Sequence[content.Post]) -> list[tuple[str, P
         folder = post.source.parent if bundle else post.source.with_suffix("")
         if folder.is_dir() and (bundle or folder != site / "content" / "posts"):
             base = post.url.strip("/")
-            for path, rel in _walk_pairs(folder, within=content_dir):
+            for path, rel in site_files(folder, within=content_dir):
                 if path.suffix != ".md":
                     found.append((f"{base}/{rel}", path))
     return found
-
-
-def _walk_pairs(folder: Path, within: Path | None = None) -> list[tuple[Path, str]]:
-    """Files under folder with their relative path; links leading outside `within` (default:
-    folder) are not followed, be they files, folders inside, or the folder itself."""
-    if not folder.is_dir():
-        return []
-    root = (within or folder).resolve()
-    pairs = []
-    for path in sorted(folder.rglob("*")):
-        if any(part.startswith(".") for part in path.relative_to(folder).parts):
-            continue
-        if not path.is_file():
-            continue
-        if not path.resolve().is_relative_to(root):
-            continue
-        pairs.append((path, path.relative_to(folder).as_posix()))
-    return pairs
 
 
 ROBOTS = "User-agent: *\nAllow: /\n\nSitemap: {sitemap}\n"

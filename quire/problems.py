@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,3 +48,31 @@ def print_problems(problems: list[Problem], stream) -> int:
 
 def errors_only(problems: list[Problem]) -> list[Problem]:
     return [p for p in problems if not p.warning]
+
+
+_TOP_KEY = re.compile(r"""^["']?([A-Za-z_][\w.-]*)["']?[ \t]*[:=]""", re.MULTILINE)
+
+
+def key_lines(text: str, first_line: int = 1, fold_case: bool = False) -> dict[str, int]:
+    """Line of each top-level key of a YAML, TOML or Pelican header, for path:line messages."""
+    lines: dict[str, int] = {}
+    for match in _TOP_KEY.finditer(text):
+        key = match.group(1).lower() if fold_case else match.group(1)
+        lines.setdefault(key, first_line + text.count("\n", 0, match.start()))
+    return lines
+
+
+def key_line(text: str, key: str, table: str | None = None) -> int | None:
+    """Line of `key = ...` in a TOML file (inside [table] when given), else of a [key] table,
+    else of the [table] header itself: the nearest place to point a message at."""
+    start = 0
+    header = None
+    if table:
+        header = re.search(rf"^\s*\[{re.escape(table)}\]", text, re.MULTILINE)
+        if not header:
+            return None
+        start = header.end()
+    match = re.compile(rf"^\s*{re.escape(key)}\s*=", re.MULTILINE).search(text, start)
+    if not match:
+        match = re.search(rf"^\s*\[\[?{re.escape(key)}\]", text, re.MULTILINE) or header
+    return text.count("\n", 0, match.start()) + 1 if match else None

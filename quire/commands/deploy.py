@@ -16,7 +16,6 @@ import argparse
 import datetime as dt
 import filecmp
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -28,7 +27,7 @@ from pathlib import Path
 from quire import pipeline as site_stage
 from quire.config import load_config
 from quire.output import OutputError, check_output_folder
-from quire.problems import BuildFailed, Problem, print_problems
+from quire.problems import BuildFailed, Problem, key_line, print_problems
 
 KEYS = {
     "target": "where to publish: dir:/path, rsync:user@host:/path or git:BRANCH",
@@ -74,21 +73,12 @@ class Plan:
 # ---------------------------------------------------------------- configuration
 
 
-def _line_of(text: str, key: str) -> int | None:
-    header = re.search(r"^\s*\[deploy\]\s*$", text, re.MULTILINE)
-    start = header.end() if header else 0
-    match = re.compile(rf"^\s*{re.escape(key)}\s*=", re.MULTILINE).search(text, start)
-    if match:
-        return text.count("\n", 0, match.start()) + 1
-    return text.count("\n", 0, header.start()) + 1 if header else None
-
-
 def parse_target(table: Mapping, text: str, shown: str = "site.toml") -> tuple[Target | None, list]:
     """Validate [deploy]; every problem with its site.toml line."""
     problems = []
 
     def problem(key: str, message: str) -> None:
-        problems.append(Problem(shown, _line_of(text, key), message))
+        problems.append(Problem(shown, key_line(text, key, "deploy"), message))
 
     for key in table:
         if key not in KEYS:
@@ -101,7 +91,7 @@ def parse_target(table: Mapping, text: str, shown: str = "site.toml") -> tuple[T
         problems.append(
             Problem(
                 shown,
-                _line_of(text, "target"),
+                key_line(text, "target", "deploy"),
                 'no deploy target: add [deploy] target = "dir:/path", "rsync:user@host:/path" '
                 'or "git:gh-pages" to site.toml',
             )

@@ -11,7 +11,6 @@ import argparse
 import ast
 import datetime as dt
 import json
-import os
 import posixpath
 import re
 import shutil
@@ -26,7 +25,9 @@ from typing import Any
 import yaml
 
 from quire.config import SCHEMA
+from quire.files import site_files
 from quire.index.taxonomy import slugify
+from quire.problems import key_lines
 from quire.read.content import parse_date, post_url
 from quire.render.markdown import code_ranges
 
@@ -149,38 +150,10 @@ def _rel(path: Path, root: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def _walk(root: Path) -> list[Path]:
-    """Every file under root, sorted; hidden files and links leaving root are skipped."""
-    found = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            path = Path(dirpath) / name
-            if name.startswith("."):
-                continue
-            if path.is_symlink():
-                try:
-                    path.resolve().relative_to(root.resolve())
-                except ValueError:
-                    continue
-            found.append(path)
-    return found
-
-
 def _copy(source: Path, target: Path, label: str, log: _Log) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
     log.copied.append(label)
-
-
-def _key_lines(text: str, first_line: int = 1) -> dict[str, int]:
-    """Line of each top-level key in a YAML/TOML/Pelican header, for path:line messages."""
-    lines: dict[str, int] = {}
-    for n, line in enumerate(text.split("\n"), first_line):
-        match = re.match(r"""\s*["']?([A-Za-z_][\w.-]*)["']?\s*[:=]""", line)
-        if match:
-            lines.setdefault(match.group(1).lower(), n)
-    return lines
 
 
 def _plain(value: Any) -> Any:
@@ -555,14 +528,19 @@ def _split_hugo(text: str) -> tuple[dict, dict[str, int], str, int]:
                 reason = str(err).split(" (at line")[0]
                 raise ValueError(f"cannot read front matter: {reason}", line) from err
             body_line = match.group(0).count("\n") + 1
-            return meta, _key_lines(match.group(1), 2), text[match.end() :], body_line
+            return (
+                meta,
+                key_lines(match.group(1), 2, fold_case=True),
+                text[match.end() :],
+                body_line,
+            )
     if text.startswith("{"):
         try:
             meta, end = json.JSONDecoder().raw_decode(text)
         except json.JSONDecodeError as err:
             raise ValueError(f"cannot read JSON front matter: {err}", err.lineno) from err
         head = text[:end]
-        return meta, _key_lines(head), text[end:], head.count("\n") + 1
+        return meta, key_lines(head, fold_case=True), text[end:], head.count("\n") + 1
     return {}, {}, text, 1
 
 
@@ -571,7 +549,7 @@ def _hugo_content(src: Path, content: Path, dst: Path, log: _Log) -> list[_Doc]:
     docs: list[_Doc] = []
     used: dict[str, set[str]] = {"post": set(), "page": set()}
     bundles: dict[Path, _Doc] = {}
-    for path in _walk(content):
+    for path, _ in site_files(content):
         rel = _rel(path, src)
         inner = path.relative_to(content)
         bundle_root = next(
@@ -606,7 +584,7 @@ def _hugo_content(src: Path, content: Path, dst: Path, log: _Log) -> list[_Doc]:
         _copy(path, dst / "content" / inner, rel, log)
     # resources listed before their index.md in walk order were skipped; copy them now
     for root, doc in bundles.items():
-        for path in _walk(root):
+        for path, _ in site_files(root):
             if path.suffix.lower() not in MARKDOWN_EXTS:
                 target = dst / "content" / f"{doc.kind}s" / doc.name / path.relative_to(root)
                 if not target.exists():
@@ -799,7 +777,7 @@ def _hugo_data(src: Path, dst: Path, log: _Log) -> None:
     data = src / "data"
     if not data.is_dir():
         return
-    for path in _walk(data):
+    for path, _ in site_files(data):
         rel = _rel(path, src)
         if path.stem == "products" and path.parent == data:
             target = dst / "content" / "products.yaml"
@@ -838,7 +816,7 @@ def _hugo_static(src: Path, dst: Path, log: _Log) -> None:
     if not static.is_dir():
         return
     count = 0
-    for path in _walk(static):
+    for path, _ in site_files(static):
         target = dst / "content" / path.relative_to(static)
         rel = _rel(path, src)
         if target.exists() or target.relative_to(dst / "content").parts[0] in ("posts", "pages"):
@@ -1086,7 +1064,7 @@ def _pelican_content(src: Path, content: Path, dst: Path, conf: dict, log: _Log)
     statics: dict[str, str] = {}
     used: dict[str, set[str]] = {"post": set(), "page": set()}
     output = (src / str(conf.get("OUTPUT_PATH", "output"))).resolve()
-    for path in _walk(content):
+    for path, _ in site_files(content):
         inner = path.relative_to(content)
         rel = _rel(path, src)
         suffix = path.suffix.lower()

@@ -20,8 +20,9 @@ import frontmatter
 import yaml
 from frontmatter.default_handlers import BaseHandler, YAMLHandler
 
+from quire.files import site_files
 from quire.index.taxonomy import slugify
-from quire.problems import Problem, display_path
+from quire.problems import Problem, display_path, key_lines
 
 try:
     _YAML_LOADER = yaml.CSafeLoader
@@ -113,25 +114,12 @@ def read_sources(
     posts: list[Post] = []
     problems: list[Problem] = []
     for kind, folder in (("post", posts_dir), ("page", pages_dir)):
-        for path in markdown_files(folder, within=site_root / "content"):
+        for path, _ in site_files(folder, within=site_root / "content", pattern="*.md"):
             post, found = read_file(path, kind, site_root, options)
             problems.extend(found)
             if post is not None:
                 posts.append(post)
     return posts, problems
-
-
-def markdown_files(folder: Path, within: Path | None = None) -> list[Path]:
-    """Markdown files under folder, sorted; links leading outside `within` (default: folder)
-    are not followed, be they files, folders, or the folder itself."""
-    if not folder.is_dir():
-        return []
-    root = (within or folder).resolve()
-    return [
-        path
-        for path in sorted(folder.rglob("*.md"))
-        if path.resolve().is_relative_to(root) and path.is_file()
-    ]
 
 
 def read_file(
@@ -309,7 +297,7 @@ def _split_front_matter(text: str, shown: str):
             [Problem(shown, first, "front matter must be key: value pairs")],
         )
     meta = {str(clean_text(k)): clean_text(v) for k, v in meta.items()}
-    lines = {key: first + line - 1 for key, line in _key_lines(fm_text).items()}
+    lines = {key: first + line - 1 for key, line in key_lines(fm_text).items()}
     return meta, lines, body, body_line, []
 
 
@@ -428,16 +416,6 @@ def _toml_problem(
         key = re.match(r"\s*([\w.\"'-]+)\s*=", text)
         reason = f"duplicate key '{key.group(1) if key else text.strip()}'"
     return Problem(shown, fm_start_line + fm_line - 2, f"invalid TOML front matter: {reason}")
-
-
-_KEY_LINE = re.compile(r"^([A-Za-z_][\w-]*)\s*[:=]", re.MULTILINE)
-
-
-def _key_lines(fm_text: str) -> dict[str, int]:
-    lines: dict[str, int] = {}
-    for match in _KEY_LINE.finditer(fm_text):
-        lines.setdefault(match.group(1), fm_text.count("\n", 0, match.start()) + 1)
-    return lines
 
 
 _DATE_FORMATS = (
