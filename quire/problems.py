@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -76,3 +77,26 @@ def key_line(text: str, key: str, table: str | None = None) -> int | None:
     if not match:
         match = re.search(rf"^\s*\[\[?{re.escape(key)}\]", text, re.MULTILINE) or header
     return text.count("\n", 0, match.start()) + 1 if match else None
+
+
+@dataclass
+class ProblemList:
+    """Problems gathered across a stage, raised together: one run shows them all."""
+
+    items: list[Problem] = field(default_factory=list)
+
+    def extend(self, found: Sequence[Problem]) -> None:
+        self.items.extend(found)
+
+    def raise_errors(self, strict: bool) -> None:
+        errors = self.items if strict else errors_only(self.items)
+        if errors:
+            raise BuildFailed(sorted(errors, key=_problem_order))
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.items if p.warning)
+
+
+def _problem_order(p: Problem) -> tuple:
+    return (p.path, p.line or 0, p.message)

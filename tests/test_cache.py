@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from conftest import GENCORPUS, build_site, post, write
 
-from quire.incremental import cache
-from quire.pipeline import BuildOptions, build
+from quire.incremental import store as cache
+from quire.model import BuildOptions
+from quire.pipeline import build
 
 PRODUCTS = """
 air:

@@ -351,7 +351,7 @@ url_soup = st.lists(
 def test_check_url_passes_only_plain_http_and_site_paths(url):
     from urllib.parse import urlsplit
 
-    from quire.read.catalog import check_url
+    from quire.urls import check_url
 
     why = check_url(url)
     if why is not None:

@@ -24,7 +24,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
-from quire import pipeline as site_stage
+from quire import model, pipeline
 from quire.output import OutputError
 from quire.problems import BuildFailed, Problem, display_path, print_problems
 from quire.render import templates as render
@@ -298,8 +298,8 @@ def _find_line(path: Path, needles: list[str]) -> int | None:
     return None
 
 
-def make_origin(options: site_stage.BuildOptions) -> Origin:
-    loaded = site_stage.load_site(options)
+def make_origin(options: model.BuildOptions) -> Origin:
+    loaded = pipeline.load_site(options)
     by_url = {p.url: p for p in (*loaded.posts, *loaded.pages)}
     base = loaded.config.base_path.rstrip("/")
     by_url = {base + url: p for url, p in by_url.items()}
@@ -337,13 +337,13 @@ def check(options: CheckOptions) -> CheckResult:
     """Build into a temporary folder, check its links, delete it. Raises BuildFailed."""
     temp = Path(tempfile.mkdtemp(prefix="quire-check-"))
     try:
-        build_options = site_stage.BuildOptions(
+        build_options = model.BuildOptions(
             site_dir=options.site_dir,
             output_dir=temp / "out",
             drafts=options.drafts,
             strict=options.strict,
         )
-        result = site_stage.build(build_options)
+        result = pipeline.build(build_options)
         origin = make_origin(build_options)
         return _check_output(options, origin, temp / "out", result)
     finally:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from quire import pipeline as site_stage
+from quire import model, pipeline
 from quire.config import load_config
 from quire.output import OutputError, check_output_folder
 from quire.problems import BuildFailed, Problem, key_line, print_problems
@@ -384,7 +384,7 @@ def deploy(options: DeployOptions, log: Callable[[str], None] = print) -> Plan:
     output = (options.output_dir or site / "output").absolute()
     dest = dir_destination(target.where, site, output) if target.kind == "dir" else None
 
-    result = site_stage.build(site_stage.BuildOptions(site_dir=site, output_dir=output))
+    result = pipeline.build(model.BuildOptions(site_dir=site, output_dir=output))
     log(result.summary())
 
     if target.kind == "dir":

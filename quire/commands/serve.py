@@ -11,7 +11,6 @@ HTML only (never into build output); a page reloads only when its own bytes chan
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import datetime as dt
 import hashlib
 import html
@@ -30,11 +29,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from quire import pipeline as site_stage
+from quire import model, pipeline
 from quire.output import OutputError
 from quire.problems import BuildFailed, Problem, display_path
 from quire.read import content
-from quire.render import templates as render
 
 EVENTS_PATH = "/__quire/events"
 HASH_PATH = "/__quire/hash"
@@ -71,18 +69,6 @@ class ServeOptions:
 
 
 @dataclass(frozen=True)
-class Snapshot:
-    """What re-rendering one post needs, kept from the last good full build."""
-
-    loaded: site_stage.Loaded
-    env: object
-    related_slugs: dict
-    light: dict
-    build_options: site_stage.BuildOptions
-    related_seconds: float = 0.0  # what re-ranking related posts for one save would cost
-
-
-@dataclass(frozen=True)
 class State:
     """What a tab is told: a version number that moves on every change, and current errors."""
 
@@ -113,7 +99,7 @@ class Preview:
         self.overlay: dict[str, tuple[int, bytes]] = {}  # output path -> (generation, bytes)
         self.quick_problems: dict[str, tuple[int, tuple[Problem, ...]]] = {}
         self.full_problems: tuple[int, tuple[Problem, ...]] = (0, ())
-        self.snapshot: Snapshot | None = None
+        self.snapshot: pipeline.Snapshot | None = None
         self.dirty = threading.Event()
         self.closing = threading.Event()
         self.building = False
@@ -208,8 +194,8 @@ def _inside(path: Path, root: Path) -> bool:
 # ---------------------------------------------------------------- building
 
 
-def build_options(preview: Preview) -> site_stage.BuildOptions:
-    return site_stage.BuildOptions(
+def build_options(preview: Preview) -> model.BuildOptions:
+    return model.BuildOptions(
         site_dir=preview.options.site_dir,
         output_dir=preview.output,
         drafts=preview.options.drafts,
@@ -224,7 +210,7 @@ def full_build(preview: Preview) -> bool:
         preview.building = True
     log = preview.options.log
     try:
-        result = site_stage.build(build_options(preview))
+        result = pipeline.build(build_options(preview))
     except BuildFailed as failed:
         for problem in failed.problems:
             log(str(problem))
@@ -248,75 +234,39 @@ def full_build(preview: Preview) -> bool:
     return True
 
 
-def take_snapshot(preview: Preview) -> Snapshot | None:
+def take_snapshot(preview: Preview) -> pipeline.Snapshot | None:
     """Read the site again and index it: the quick path renders one post against this."""
-    from quire.index import related
-
-    options = build_options(preview)
     try:
-        loaded = site_stage.load_site(options)
-    except BuildFailed:
-        return None
+        return pipeline.snapshot(build_options(preview))
     except Exception:  # the full build reports what is wrong; without a snapshot, no quick path
         return None
-    env = render.make_environment(options.site_dir, loaded.config)
-    started = time.perf_counter()
-    related_slugs = related.related_index(loaded.posts, loaded.config.related)
-    seconds = time.perf_counter() - started
-    light = {p.slug: site_stage.light_view(p) for p in loaded.posts}
-    return Snapshot(loaded, env, related_slugs, light, options, seconds)
 
 
-def _related_with(snapshot: Snapshot, post: content.Post) -> dict:
+def _related_with(snapshot: pipeline.Snapshot, post: model.Post) -> dict:
     """Related lists with the saved post's new text, when ranking is cheap enough to redo
     per save (so the preview matches the build); else the last build's lists."""
     from quire.index import related
 
-    if snapshot.related_seconds > RERANK_BUDGET or post.kind != "post":
-        return snapshot.related_slugs
+    if snapshot.rank_seconds > RERANK_BUDGET or post.kind != "post":
+        return snapshot.related
     others = [p for p in snapshot.loaded.posts if p.source != post.source and p.slug != post.slug]
     posts = sorted([*others, post], key=lambda p: (p.date, p.slug), reverse=True)
     return related.related_index(posts, snapshot.loaded.config.related)
 
 
 def quick_page(
-    snapshot: Snapshot, source: Path, kind: str
+    snapshot: pipeline.Snapshot, source: Path, kind: str, drafts: bool
 ) -> tuple[tuple[str, bytes] | None, list[Problem]]:
     """Render one saved post or page as the full build would: (output path, bytes), problems."""
-    loaded, options = snapshot.loaded, snapshot.build_options
-    site = options.site_dir
-    read_options = content.ReadOptions(
-        timezone=loaded.config.timezone, permalink=loaded.config.permalink
-    )
-    post, problems = content.read_file(source, kind, site, read_options)
+    config = snapshot.loaded.config
+    read_options = content.ReadOptions(timezone=config.timezone, permalink=config.permalink)
+    post, problems = content.read_file(source, kind, snapshot.site, read_options)
     if post is None:
         return None, problems
     now = dt.datetime.now(dt.UTC)
-    if not options.drafts and (post.draft or (post.date and post.date > now)):
+    if not drafts and (post.draft or (post.date and post.date > now)):
         return None, []
-    light = dict(snapshot.light)
-    if kind == "post":
-        light[post.slug] = site_stage.light_view(post)
-    one = dataclasses.replace(
-        loaded,
-        posts=(post,) if kind == "post" else (),
-        pages=(post,) if kind == "page" else (),
-    )
-    related_slugs = {
-        k: tuple(s for s in v if s in light) for k, v in _related_with(snapshot, post).items()
-    }
-    rendered, problems = site_stage.render_bodies(one, snapshot.env, related_slugs, light, site)
-    if problems:
-        return None, problems
-    view = site_stage.full_view(rendered[0], light, related_slugs, loaded.config)
-    views, page_views = ([view], []) if kind == "post" else ([], [view])
-    jobs = site_stage.page_jobs(loaded.config, views, page_views, (), ())
-    job = next(j for j in jobs if j.context.get("post") is view)
-    try:
-        text = render.render_template(snapshot.env, job.template, job.context)
-    except render.TemplateFailure as failure:
-        return None, [failure.problem]
-    return (job.path, text.encode("utf-8")), []
+    return pipeline.render_one(snapshot, post, _related_with(snapshot, post))
 
 
 # ---------------------------------------------------------------- watching
@@ -367,7 +317,7 @@ def on_changes(preview: Preview, paths: set[Path]) -> None:
                 continue
             started = time.perf_counter()
             try:
-                page, problems = quick_page(snapshot, path, kind)
+                page, problems = quick_page(snapshot, path, kind, preview.options.drafts)
             except Exception:  # the full build that follows reports it properly
                 preview.options.log(traceback.format_exc())
                 continue

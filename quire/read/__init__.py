@@ -1,0 +1,110 @@
+"""Stage 1, read: the site folder -> config, posts, pages and the product catalogue.
+
+Every problem is collected, none raised early, so that one run names them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from quire import model
+from quire.config import load_config
+from quire.incremental.digest import digest
+from quire.incremental.store import BuildCache
+from quire.index import taxonomy
+from quire.model import BuildOptions, Kind, Loaded
+from quire.problems import Problem, ProblemList, display_path
+from quire.read import catalog, content
+from quire.urls import URL_FIELDS, check_url
+
+
+def load_site(options: BuildOptions, cache: BuildCache | None = None) -> Loaded:
+    """Read config, posts, pages and products; raise BuildFailed with every problem found."""
+    site = options.site_dir
+    cache = BuildCache() if cache is None else cache
+    problems = ProblemList()
+    overrides = {"base_url": options.base_url} if options.base_url else None
+    config, found = load_config(site, overrides)
+    problems.extend(found)
+    if config is None:
+        problems.raise_errors(options.strict)
+    read_options = content.ReadOptions(timezone=config.timezone, permalink=config.permalink)
+    sources, found = content.read_sources(site, read_options, cache.memo("posts"))
+    problems.extend(found)
+    products, found = _load_catalog(site, cache)
+    problems.extend(found)
+
+    now = options.moment()
+    published = [s for s in sources if options.drafts or not (s.draft or (s.date and s.date > now))]
+    problems.extend(_duplicates(published, site))
+    problems.extend(_url_checks(published, site))
+    posts = sorted(
+        (p for p in published if p.kind is Kind.POST), key=lambda p: (p.date, p.slug), reverse=True
+    )
+    pages = sorted((p for p in published if p.kind is Kind.PAGE), key=lambda p: p.slug)
+    problems.extend(_tag_warnings(posts, site))
+    future = [s.date for s in sources if not s.draft and s.date and s.date > now]
+    valid_until = None if options.drafts else min(future, default=None)
+    return Loaded(config, tuple(posts), tuple(pages), products, tuple(problems.items), valid_until)
+
+
+def _load_catalog(site: Path, cache: BuildCache) -> tuple[dict, list[Problem]]:
+    """catalog.load_catalog, parsed again only when products.yaml changed (YAML is slow)."""
+    path = site / "content" / "products.yaml"
+    try:
+        key = digest((path.read_bytes(), str(path), str(site)))
+    except OSError:
+        return catalog.load_catalog(path, site)
+    return cache.memo("catalog").get(key, lambda: catalog.load_catalog(path, site))
+
+
+def _duplicates(posts: Sequence[model.Post], site: Path) -> list[Problem]:
+    """Every file that shares its URL with another is named, each pointing at the other."""
+    by_url: dict[str, list[model.Post]] = {}
+    for post in posts:
+        by_url.setdefault(post.url, []).append(post)
+    found = []
+    for clashing in by_url.values():
+        if len(clashing) < 2:
+            continue
+        for post in clashing:
+            others = ", ".join(display_path(o.source, site) for o in clashing if o is not post)
+            found.append(
+                Problem(
+                    display_path(post.source, site),
+                    post.line_of("slug") or 1,
+                    f"duplicate slug '{post.slug}' (also used by {others})",
+                )
+            )
+    return found
+
+
+def _url_checks(posts: Sequence[model.Post], site: Path) -> list[Problem]:
+    found = []
+    for post in posts:
+        fields = {"image": post.image, **post.params}
+        for key in URL_FIELDS:
+            values = fields.get(key)
+            for value in values if isinstance(values, list | tuple) else (values,):
+                if value is not None and (why := check_url(value)):
+                    where = post.line_of(key)
+                    found.append(Problem(display_path(post.source, site), where, f"{key}: {why}"))
+    return found
+
+
+def _tag_warnings(posts: Sequence[model.Post], site: Path) -> list[Problem]:
+    terms = taxonomy.build_terms(posts, "tags")
+    found = []
+    for term in terms:
+        if term.count == 1 and len(posts) > 1:
+            post = term.posts[0]
+            found.append(
+                Problem(
+                    display_path(post.source, site),
+                    post.line_of("tags"),
+                    f"tag '{term.name}' is used by this post only",
+                    warning=True,
+                )
+            )
+    return found

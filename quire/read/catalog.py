@@ -2,72 +2,19 @@
 
 from __future__ import annotations
 
-import unicodedata
-from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import yaml
 
+from quire.model import Product, StoreLink
 from quire.problems import Problem, display_path
 from quire.read import content
+from quire.urls import check_url
 
 try:
     _LOADER = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - libyaml missing
     _LOADER = yaml.SafeLoader
-
-
-@dataclass(frozen=True)
-class StoreLink:
-    store: str
-    url: str
-
-
-@dataclass(frozen=True)
-class Product:
-    id: str
-    name: str
-    price: str
-    links: tuple[StoreLink, ...]
-    image: str | None = None
-    note: str | None = None
-    line: int = 1
-
-
-# Front matter fields (besides `image`) whose values are URLs and are checked like it.
-URL_FIELDS = ("image", "images", "link", "links", "url", "canonical", "cover", "thumbnail")
-
-
-def check_url(url: object, allow_site_path: bool = True) -> str | None:
-    """Why a URL from user data is refused, or None. Only http(s) and site paths pass.
-
-    Browsers drop tabs, newlines and leading spaces and ignore case before reading the
-    scheme ("java\tscript:", " JavaScript:"), so any whitespace or control character is
-    refused outright rather than stripped; quotes, angle brackets and backslashes too.
-    """
-    if not isinstance(url, str) or not url:
-        return "must be a URL"
-    if any(_bad_url_char(c) for c in url):
-        return f"URL {url!r} contains characters a URL may not have (spaces, quotes, <>, \\)"
-    parts = urlsplit(url)
-    if parts.scheme in ("http", "https") and parts.netloc and url[:1].isalpha():
-        return None
-    if allow_site_path and url.startswith("/") and not url.startswith("//") and not parts.scheme:
-        if ".." in url.split("?")[0].split("#")[0].split("/"):
-            return f"URL {url!r} must not contain '..'"
-        return None
-    allowed = (
-        "an http(s) URL or a site path starting with /" if allow_site_path else "an http(s) URL"
-    )
-    return f"URL {url!r} is not allowed: use {allowed}"
-
-
-def _bad_url_char(c: str) -> bool:
-    if c in "\\<>\"'`" or c.isspace():
-        return True
-    # control (Cc), format (Cf: zero-width, bidi), surrogate, unassigned, private use
-    return unicodedata.category(c) in ("Cc", "Cf", "Cs", "Cn", "Co")
 
 
 def load_catalog(path: Path, site_root: Path) -> tuple[dict[str, Product], list[Problem]]:

@@ -10,8 +10,7 @@ import datetime as dt
 import email.utils
 import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 from zoneinfo import ZoneInfo
@@ -21,7 +20,10 @@ import yaml
 from frontmatter.default_handlers import BaseHandler, YAMLHandler
 
 from quire.files import site_files
+from quire.incremental.digest import digest
+from quire.incremental.memo import Memo
 from quire.index.taxonomy import slugify
+from quire.model import Kind, Post
 from quire.problems import Problem, display_path, key_lines
 
 try:
@@ -52,38 +54,6 @@ KNOWN_FIELDS = {
 MAX_TERMS = 200
 
 
-@dataclass(frozen=True)
-class Post:
-    """One Markdown source, parsed. Kind "post" is dated and listed; kind "page" stands alone."""
-
-    source: Path
-    kind: str
-    title: str
-    date: dt.datetime | None
-    slug: str
-    body: str
-    body_line: int = 1
-    updated: dt.datetime | None = None
-    tags: tuple[str, ...] = ()
-    categories: tuple[str, ...] = ()
-    summary: str = ""
-    draft: bool = False
-    author: str | None = None
-    image: str | None = None
-    related: tuple[str, ...] | None = None
-    show_related: bool = True
-    params: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
-    url: str = "/"
-    field_lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
-
-    @property
-    def category(self) -> str | None:
-        return self.categories[0] if self.categories else None
-
-    def line_of(self, key: str) -> int | None:
-        return self.field_lines.get(key)
-
-
 class _TOMLHandler(BaseHandler):
     """python-frontmatter's TOML handler needs the `toml` package; the stdlib reads TOML now."""
 
@@ -108,18 +78,35 @@ class ReadOptions:
 
 
 def read_sources(
-    posts_dir: Path, pages_dir: Path, site_root: Path, options: ReadOptions
+    site_root: Path, options: ReadOptions, memo: Memo | None = None
 ) -> tuple[list[Post], list[Problem]]:
-    """Read every post and page; drafts and future posts are kept (the site stage filters)."""
+    """Every post and page, drafts and future posts included (the caller filters); a file
+    whose bytes did not change since the last build is not parsed again."""
+    memo = Memo() if memo is None else memo
     posts: list[Post] = []
     problems: list[Problem] = []
-    for kind, folder in (("post", posts_dir), ("page", pages_dir)):
-        for path, _ in site_files(folder, within=site_root / "content", pattern="*.md"):
-            post, found = read_file(path, kind, site_root, options)
+    for kind, folder in ((Kind.POST, "posts"), (Kind.PAGE, "pages")):
+        top = site_root / "content" / folder
+        for path, _ in site_files(top, within=site_root / "content", pattern="*.md"):
+            try:
+                raw = path.read_bytes()
+            except OSError as err:
+                shown = display_path(path, site_root)
+                problems.append(Problem(shown, None, f"cannot read file: {err.strerror}"))
+                continue
+            key = source_key(path, raw, kind, site_root, options)
+            post, found = memo.get(
+                key, lambda p=path, r=raw, k=kind, f=key: parse_file(p, r, k, site_root, options, f)
+            )
             problems.extend(found)
             if post is not None:
                 posts.append(post)
     return posts, problems
+
+
+def source_key(path: Path, raw: bytes, kind: str, site_root: Path, options: ReadOptions) -> bytes:
+    """Everything a Post is made from: it becomes the Post's fingerprint."""
+    return digest((str(path), str(site_root), raw, str(kind), options))
 
 
 def read_file(
@@ -130,6 +117,14 @@ def read_file(
         raw = path.read_bytes()
     except OSError as err:
         return None, [Problem(shown, None, f"cannot read file: {err.strerror}")]
+    key = source_key(path, raw, kind, site_root, options)
+    return parse_file(path, raw, kind, site_root, options, key)
+
+
+def parse_file(
+    path: Path, raw: bytes, kind: str, site_root: Path, options: ReadOptions, fingerprint: bytes
+) -> tuple[Post | None, list[Problem]]:
+    shown = display_path(path, site_root)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -139,11 +134,11 @@ def read_file(
                 shown, line, f"file is not UTF-8 (byte 0x{raw[err.start]:02x}); save it as UTF-8"
             )
         ]
-    return parse_text(text, path, shown, kind, options)
+    return parse_text(text, path, shown, kind, options, fingerprint)
 
 
 def parse_text(
-    text: str, path: Path, shown: str, kind: str, options: ReadOptions
+    text: str, path: Path, shown: str, kind: str, options: ReadOptions, fingerprint: bytes = b""
 ) -> tuple[Post | None, list[Problem]]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     meta, lines, body, body_line, problems = _split_front_matter(text, shown)
@@ -216,7 +211,7 @@ def parse_text(
     params = {k: v for k, v in meta.items() if k not in KNOWN_FIELDS}
     post = Post(
         source=path,
-        kind=kind,
+        kind=Kind(kind),
         title=str(title).strip(),
         date=date,
         updated=updated,
@@ -234,6 +229,7 @@ def parse_text(
         params=MappingProxyType(params),
         url=post_url(kind, slug, date, options.permalink),
         field_lines=MappingProxyType(lines),
+        fingerprint=fingerprint,
     )
     return post, []
 

@@ -6,10 +6,13 @@ import html
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from feedgen.feed import FeedGenerator
 
 from quire.config import SiteConfig
+from quire.model import FeedJob, FeedSpec, PostView
+from quire.render.templates import rebase_root_links
 
 
 @dataclass(frozen=True)
@@ -22,16 +25,6 @@ class FeedEntry:
     content_html: str
     author: str | None
     categories: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class FeedSpec:
-    """One feed to write: where it lives and which page it describes."""
-
-    title: str
-    page_url: str  # site path of the HTML page the feed mirrors
-    rss_path: str  # site path of the RSS file
-    atom_path: str | None  # site path of the Atom file, or None
 
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -102,3 +95,34 @@ def atom_bytes(config: SiteConfig, spec: FeedSpec, entries: Sequence[FeedEntry])
     return _generator(config, spec, entries, spec.atom_path or spec.rss_path, "html").atom_str(
         pretty=True
     )
+
+
+def feed_entry(config: SiteConfig, v: PostView) -> FeedEntry:
+    return FeedEntry(
+        title=v.title,
+        url=v.url,
+        date=v.date,
+        updated=v.updated,
+        summary=v.summary,
+        content_html=_absolute_links(str(v.content), config),
+        author=v.author,
+        categories=tuple(c.name for c in v.categories) + tuple(t.name for t in v.tags),
+    )
+
+
+def feed_bytes(config: SiteConfig, job: FeedJob, made: dict[str, FeedEntry] | None = None) -> bytes:
+    """The feed file; `made` keeps entries between feeds (a post is in several)."""
+    made = {} if made is None else made
+    entries = []
+    for view in job.views:
+        if view.url not in made:
+            made[view.url] = feed_entry(config, view)
+        entries.append(made[view.url])
+    write = rss_bytes if job.format == "rss" else atom_bytes
+    return write(config, job.spec, entries)
+
+
+def _absolute_links(html_text: str, config: SiteConfig) -> str:
+    """Feed readers have no base URL: root-relative links and images become absolute."""
+    parts = urlsplit(config.base_url)
+    return rebase_root_links(html_text, f"{parts.scheme}://{parts.netloc}/")

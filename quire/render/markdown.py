@@ -14,42 +14,21 @@ import threading
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from types import MappingProxyType
 
 import markdown as md
 
+from quire.model import RenderedBody, Shortcode
 from quire.problems import Problem
 
 MAX_NESTING = 8
 MAX_SHORTCODES = 5000  # per file: bounds the work a hostile or broken post can cause
-WORDS_PER_MINUTE = 220
-
-
-@dataclass(frozen=True)
-class Shortcode:
-    name: str
-    args: tuple[str, ...]
-    kwargs: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    inner: str | None = None
-    line: int = 1
 
 
 class ShortcodeError(Exception):
     """Raised by a shortcode renderer for bad use (unknown product id...); becomes path:line."""
-
-
-@dataclass(frozen=True)
-class RenderedBody:
-    html: str
-    toc: str
-    word_count: int
-    shortcodes: tuple[str, ...]  # names used, e.g. ("buy", "related")
-
-    @property
-    def reading_time(self) -> int:
-        return max(1, round(self.word_count / WORDS_PER_MINUTE))
 
 
 class ShortcodeSyntaxError(Exception):

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import MappingProxyType
 
 import jinja2
-from markupsafe import Markup
 
 from quire import __version__, defaults
 from quire.config import SiteConfig
@@ -19,67 +17,6 @@ from quire.problems import Problem
 
 DEFAULT_TEMPLATES = defaults.TEMPLATES
 DEFAULT_THEME = defaults.THEME
-
-
-@dataclass(frozen=True)
-class Link:
-    name: str
-    url: str
-    slug: str = ""
-
-
-@dataclass(frozen=True)
-class Feed:
-    title: str
-    url: str
-    type: str
-
-
-@dataclass(frozen=True)
-class PostView:
-    """What a template sees of a post: its metadata, rendered body and related list."""
-
-    title: str
-    url: str
-    slug: str
-    kind: str
-    date: dt.datetime | None
-    updated: dt.datetime | None
-    summary: str
-    author: str | None
-    image: str | None
-    draft: bool
-    params: Mapping[str, object]
-    tags: tuple[Link, ...]
-    categories: tuple[Link, ...]
-    content: Markup = Markup("")
-    toc: Markup = Markup("")
-    word_count: int = 0
-    reading_time: int = 1
-    related: tuple[PostView, ...] = ()
-    show_related: bool = False
-
-    @property
-    def category(self) -> Link | None:
-        return self.categories[0] if self.categories else None
-
-
-@dataclass(frozen=True)
-class PageInfo:
-    """What every template sees about the page being written."""
-
-    title: str
-    url: str
-    canonical: str
-    kind: str
-    description: str = ""
-    feeds: tuple[Feed, ...] = ()
-    prev_url: str | None = None
-    next_url: str | None = None
-    image: str | None = None
-    published: dt.datetime | None = None
-    modified: dt.datetime | None = None
-    extra: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
 
 class TemplateFailure(Exception):
@@ -184,3 +121,10 @@ def _template_frame(err: BaseException) -> tuple[str | None, int | None]:
             found = (code.co_filename, tb.tb_lineno)
         tb = tb.tb_next
     return found
+
+
+def precompile(env: jinja2.Environment, names) -> None:
+    """Compile templates before forking, so each worker does not compile them again."""
+    for name in sorted(set(names)):
+        with contextlib.suppress(jinja2.TemplateError):  # reported with its line on use
+            env.get_template(name)

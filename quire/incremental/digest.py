@@ -1,0 +1,67 @@
+"""Content digests: equal values give equal digests, in any process and any build.
+
+A record with a `fingerprint` (a Post, a PostView: a digest of what it was made from)
+counts as that fingerprint inside other values, so a page that lists 500 posts is
+digested from 500 fingerprints rather than from 500 posts' fields.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import pickle
+import sys
+from collections.abc import Iterable
+from types import MappingProxyType
+
+from quire.defaults import PACKAGE
+
+
+def _mapping_proxy(items: dict) -> MappingProxyType:
+    return MappingProxyType(items)
+
+
+class _Pickler(pickle.Pickler):
+    """Pickles read-only mappings (Post.params) as dicts."""
+
+    def __init__(self, file):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def reducer_override(self, obj):
+        if type(obj) is MappingProxyType:
+            return _mapping_proxy, (dict(obj),)
+        return NotImplemented
+
+
+class _DigestPickler(_Pickler):
+    """Pickles a fingerprinted record as its fingerprint."""
+
+    def persistent_id(self, obj):
+        return getattr(obj, "fingerprint", None) or None
+
+
+def _dumps(value: object) -> bytes:
+    buffer = io.BytesIO()
+    _Pickler(buffer).dump(value)
+    return buffer.getvalue()
+
+
+def digest(value: object) -> bytes:
+    """A content digest of any picklable value.
+
+    Pickling is by value (no memo: `fast` mode), so equal values give equal digests whether
+    or not they share objects, in any process.
+    """
+    buffer = io.BytesIO()
+    pickler = _DigestPickler(buffer)
+    pickler.fast = True
+    pickler.dump(value)
+    return hashlib.sha256(buffer.getbuffer()).digest()[:16]
+
+
+def engine_digest(versions: Iterable[str]) -> bytes:
+    """Digest of quire's own code and the library versions: a new quire starts a cold cache."""
+    sources = sorted(
+        (p.relative_to(PACKAGE).as_posix(), p.read_bytes()) for p in PACKAGE.rglob("*.py")
+    )
+    return digest((sources, tuple(versions), sys.version))

@@ -1,0 +1,173 @@
+"""The build cache in SITE/.quire-cache/: a writer rebuilds dozens of times a day, so no work
+is done twice.
+
+Each file is one checksummed pickle written atomically (temp file + rename):
+
+- `store.bin`: every memo (see memo.py) but the large ones, each entry keyed by a digest
+  of everything that affects it; `posts-NN.bin` and `bodies-NN.bin` hold parsed posts and
+  rendered bodies in SHARDS shards, so an edit rewrites one or two of them.
+- `words.bin`: each post's words for related posts, read only when the ranking is redone.
+- `manifest.bin`: the no-change check's (see fastpath.py).
+
+A missing, truncated or corrupt file (bad magic, bad checksum, unreadable pickle) is
+ignored with a warning; the build then does the work itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from quire.incremental.digest import _dumps
+from quire.incremental.memo import Memo
+from quire.problems import Problem
+
+CACHE_DIR = ".quire-cache"
+STORE_FILE = "store.bin"
+SHARDS = 16  # posts and bodies are split so that an edit rewrites 1/16 of them, not all
+SHARDED = ("posts", "bodies")
+OUTPUT_BOUND = ("pages",)  # what one output folder holds: forgotten for another folder
+WORDS_FILE = "words.bin"  # each post's words for related posts, read only when re-ranking
+MAGIC = b"QUIRE-CACHE-4\n"
+CHECKSUM_SIZE = 32
+
+
+def _checksum(payload: bytes | memoryview) -> bytes:
+    return hashlib.sha256(payload).digest()  # the fastest strong hash here (SHA CPU extensions)
+
+
+def read_blob(path: Path, shown: str) -> tuple[object | None, Problem | None]:
+    """The value stored at path, or (None, warning) when it is unreadable or corrupt."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as err:
+        return None, _warn(shown, f"cannot read the build cache ({err.strerror}); ignored")
+    head = len(MAGIC) + CHECKSUM_SIZE
+    if not data.startswith(MAGIC) or len(data) < head:
+        return None, _warn(shown, "build cache file is not a quire cache or is truncated; ignored")
+    payload = memoryview(data)[head:]
+    if _checksum(payload) != data[len(MAGIC) : head]:
+        return None, _warn(shown, "build cache file is corrupt (checksum mismatch); ignored")
+    try:
+        return pickle.loads(payload), None
+    except Exception:  # a checksummed pickle from another quire version: start afresh
+        return None, _warn(shown, "build cache file cannot be read back; ignored")
+
+
+def write_blob(path: Path, value: object, shown: str) -> Problem | None:
+    """Write atomically: a crash leaves the old file or the new one, never half of one."""
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    try:
+        payload = _dumps(value)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        ignore = path.parent / ".gitignore"
+        if not ignore.exists():  # a site kept in git does not commit its cache
+            ignore.write_text("# written by quire: the build cache is not source\n*\n")
+        with open(tmp, "wb") as f:
+            f.write(MAGIC)
+            f.write(_checksum(payload))
+            f.write(payload)
+        os.replace(tmp, path)
+    except (OSError, pickle.PicklingError, TypeError, AttributeError) as err:
+        tmp.unlink(missing_ok=True)
+        return _warn(shown, f"cannot write the build cache ({err}); next build starts cold")
+    return None
+
+
+def _warn(shown: str, message: str) -> Problem:
+    return Problem(shown, None, message, warning=True)
+
+
+def shown(name: str) -> str:
+    return f"{CACHE_DIR}/{name}"
+
+
+@dataclass
+class BuildCache:
+    """What one build hands the next: named memos, loaded from and saved to the site."""
+
+    engine: bytes = b""  # digest of quire's code and libraries: another quire, a cold cache
+    output: str = ""
+    memos: dict[str, Memo] = field(default_factory=dict)
+    shards: dict = field(default_factory=dict)  # section -> shard dicts as loaded
+    words_file: dict | None = None  # text key -> post words, to write to WORDS_FILE
+
+    def memo(self, name: str) -> Memo:
+        return self.memos.setdefault(name, Memo())
+
+
+def load(site_dir: Path, engine: bytes, output_dir: Path) -> tuple[BuildCache, list[Problem]]:
+    """The previous build's cache, or an empty one (another quire, another output folder)."""
+    output = str(output_dir.resolve())
+    value, warning = read_blob(site_dir / CACHE_DIR / STORE_FILE, shown(STORE_FILE))
+    warnings = [warning] if warning else []
+    cache = BuildCache(engine, output)
+    if not (isinstance(value, dict) and value.get("engine") == engine):
+        return cache, warnings
+    for name, entries in (value.get("memos") or {}).items():
+        if name not in OUTPUT_BOUND or value.get("output") == output:
+            cache.memos[name] = Memo(old=entries)
+    for section in SHARDED:
+        shards = []
+        for i in range(SHARDS):
+            name = _shard_name(section, i)
+            part, warning = read_blob(site_dir / CACHE_DIR / name, shown(name))
+            if warning:
+                warnings.append(warning)
+            ok = isinstance(part, dict) and part.get("engine") == engine
+            shards.append((part.get("entries") or {}) if ok else None)  # None: rewrite
+        cache.shards[section] = shards
+        merged: dict = {}
+        for shard in shards:
+            merged.update(shard or {})
+        cache.memos[section] = Memo(old=merged)
+    return cache, warnings
+
+
+def _shard_name(section: str, index: int) -> str:
+    return f"{section}-{index:02d}.bin"
+
+
+def _shard_of(key: bytes) -> int:
+    """Stable across processes (unlike hash())."""
+    return zlib.crc32(key)
+
+
+def save(site_dir: Path, cache: BuildCache) -> Problem | None:
+    """Write what changed: the small main file always, a shard only when its entries did."""
+    found = []
+    if cache.words_file is not None:
+        value = {"engine": cache.engine, "words": cache.words_file}
+        found.append(write_blob(site_dir / CACHE_DIR / WORDS_FILE, value, shown(WORDS_FILE)))
+    for section in SHARDED:
+        shards: list[dict] = [{} for _ in range(SHARDS)]
+        for key, entry in cache.memo(section).new.items():
+            shards[_shard_of(key) % SHARDS][key] = entry
+        loaded = cache.shards.get(section) or [None] * SHARDS
+        for i, shard in enumerate(shards):
+            old = loaded[i]
+            same = old is not None and len(old) == len(shard)
+            if same and all(old.get(k) is v for k, v in shard.items()):
+                continue  # the same entries, the same objects: the file is current
+            name = _shard_name(section, i)
+            value = {"engine": cache.engine, "entries": shard}
+            found.append(write_blob(site_dir / CACHE_DIR / name, value, shown(name)))
+    memos = {name: m.new for name, m in cache.memos.items() if name not in SHARDED}
+    main = {"engine": cache.engine, "output": cache.output, "memos": memos}
+    found.append(write_blob(site_dir / CACHE_DIR / STORE_FILE, main, shown(STORE_FILE)))
+    return next((p for p in found if p is not None), None)
+
+
+def load_words(site_dir: Path, engine: bytes) -> dict:
+    """Post words by text key, from the last build that re-ranked related posts; a file
+    that is missing, corrupt or from another quire only means tokenising again."""
+    value, _ = read_blob(site_dir / CACHE_DIR / WORDS_FILE, shown(WORDS_FILE))
+    if isinstance(value, dict) and value.get("engine") == engine:
+        return value.get("words") or {}
+    return {}

@@ -1,0 +1,64 @@
+"""Work spread over forked processes: they inherit the build's state, so only indexes and
+results cross process boundaries. Small batches stay in this process (forking costs more)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import signal
+import sys
+from collections.abc import Callable, Iterator
+
+PARALLEL_MIN = 50  # fewer bodies to render than this: forking workers costs more than it saves
+
+
+# Set once in each forked worker by _start_worker: tasks then carry only an index.
+_WORKER_STATE: list[tuple[Callable, object]] = []
+
+
+def _start_worker(work: Callable, state: object) -> None:
+    # Ctrl-C is the parent's to handle, and Pool.terminate's SIGTERM should end a worker
+    # quietly: not through the inherited handler (a KeyboardInterrupt traceback per worker).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _WORKER_STATE.append((work, state))
+
+
+def _work_in_worker(index: int):
+    work, state = _WORKER_STATE[0]
+    return work(state, index)
+
+
+def parallel_map(
+    work: Callable[[object, int], object],
+    state: object,
+    count: int,
+    jobs: int,
+    progress: bool = False,
+    desc: str = "Rendering",
+) -> Iterator:
+    """Yields work(state, i) for i in range(count), in order: from `jobs` forked processes
+    when there is enough work (they inherit `state`, only indexes and results cross
+    process boundaries), else from this one. The results are the same either way."""
+    bar = None
+    if progress and count:
+        from tqdm import tqdm
+
+        bar = tqdm(total=count, desc=desc, file=sys.stderr, leave=False)
+    try:
+        if jobs > 1 and count > PARALLEL_MIN and "fork" in multiprocessing.get_all_start_methods():
+            pool_ctx = multiprocessing.get_context("fork")
+            chunk = max(1, min(16, count // (jobs * 8)))
+            with pool_ctx.Pool(jobs, initializer=_start_worker, initargs=(work, state)) as pool:
+                for result in pool.imap(_work_in_worker, range(count), chunksize=chunk):
+                    if bar is not None:
+                        bar.update()
+                    yield result
+            return
+        for i in range(count):
+            result = work(state, i)
+            if bar is not None:
+                bar.update()
+            yield result
+    finally:
+        if bar is not None:
+            bar.close()

@@ -1,0 +1,200 @@
+"""Stage 3, render: every post's Markdown body to HTML, with its shortcodes drawn by
+templates; in worker processes when there are many, from the cache when nothing changed."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+
+import jinja2
+from markupsafe import Markup
+
+from quire.config import SiteConfig
+from quire.incremental.digest import digest
+from quire.incremental.fingerprints import template_digests
+from quire.incremental.memo import MISSING, Memo
+from quire.incremental.store import BuildCache
+from quire.model import Kind, Loaded, Post, PostView, Rendered, RenderedBody, Shortcode
+from quire.parallel import parallel_map
+from quire.problems import Problem, display_path
+from quire.render import templates
+from quire.render.markdown import ShortcodeError, render_body
+from quire.render.templates import precompile
+
+
+def shortcode_renderer(
+    env: jinja2.Environment,
+    config: SiteConfig,
+    products: dict,
+    post: Post,
+    related_views: tuple[PostView, ...],
+) -> Callable[[Shortcode], str]:
+    """The callback markdown.py calls for each shortcode: Python finds the data, a template draws it."""
+
+    def render_shortcode(shortcode: Shortcode) -> str:
+        context: dict[str, object] = {
+            "args": shortcode.args,
+            "params": shortcode.kwargs,
+            "inner": Markup(shortcode.inner) if shortcode.inner is not None else None,
+            "post": post,
+            "site": config,
+        }
+        if shortcode.name == "buy":
+            product_id = shortcode.args[0] if shortcode.args else shortcode.kwargs.get("id")
+            if not product_id:
+                raise ShortcodeError('buy needs a product id: {{< buy "product-id" >}}')
+            if product_id not in products:
+                raise ShortcodeError(
+                    f"unknown product id '{product_id}' (not in content/products.yaml)"
+                )
+            context["product"] = products[product_id]
+        elif shortcode.name == "related":
+            context["related"] = related_views
+        name = f"shortcodes/{shortcode.name}.html"
+        try:
+            env.get_template(name)
+        except jinja2.TemplateNotFound:
+            raise ShortcodeError(
+                f"unknown shortcode '{shortcode.name}' (no templates/shortcodes/{shortcode.name}.html)"
+            ) from None
+        except jinja2.TemplateSyntaxError:
+            pass  # render_template reports it with its line
+        try:
+            return templates.render_template(env, name, context).strip()
+        except templates.TemplateFailure as failure:
+            raise ShortcodeError(f"in shortcode '{shortcode.name}': {failure.problem}") from None
+
+    return render_shortcode
+
+
+@dataclass(frozen=True)
+class BodyContext:
+    """What rendering any one body needs; forked workers inherit it instead of pickling it."""
+
+    loaded: Loaded
+    env: jinja2.Environment
+    related_views: Mapping[str, tuple[PostView, ...]]
+    site: Path
+
+
+@dataclass(frozen=True)
+class BodyOutcome:
+    body: RenderedBody
+    problems: tuple[Problem, ...]
+    products: tuple[str, ...]  # product ids the shortcodes looked up: the body depends on them
+
+
+class _RecordingCatalog(Mapping):
+    """The product catalogue, noting which ids a post's shortcodes asked for."""
+
+    def __init__(self, products: Mapping):
+        self.products = products
+        self.asked: dict[str, None] = {}
+
+    def __getitem__(self, key):
+        self.asked[key] = None
+        return self.products[key]
+
+    def __contains__(self, key) -> bool:
+        self.asked[key] = None
+        return key in self.products
+
+    def __iter__(self) -> Iterator:
+        return iter(self.products)
+
+    def __len__(self) -> int:
+        return len(self.products)
+
+
+def _body_of(ctx: BodyContext, post: Post) -> BodyOutcome:
+    views = ctx.related_views.get(post.slug, ()) if post.kind is Kind.POST else ()
+    products = _RecordingCatalog(ctx.loaded.products)
+    renderer = shortcode_renderer(ctx.env, ctx.loaded.config, products, post, views)
+    body, found = render_body(
+        post.body, post.body_line, display_path(post.source, ctx.site), renderer
+    )
+    return BodyOutcome(body, tuple(found), tuple(products.asked))
+
+
+def _body_at(state: tuple[BodyContext, Sequence[Post]], index: int) -> BodyOutcome:
+    ctx, posts = state
+    return _body_of(ctx, posts[index])
+
+
+def _body_key(post: Post) -> bytes:
+    return digest((str(post.source), post.body, post.body_line))
+
+
+class _Dependencies:
+    """What a body depends on besides its Markdown: only shortcodes reach further (the
+    post, the config, their templates, the products they show, the related list)."""
+
+    def __init__(self, ctx: BodyContext, templates: Memo):
+        self.ctx = ctx
+        self.templates_memo = templates
+
+    @functools.cached_property
+    def config(self) -> bytes:
+        return digest(self.ctx.loaded.config)
+
+    @functools.cached_property
+    def templates(self) -> dict[str, bytes]:
+        return template_digests(self.ctx.env, self.templates_memo)
+
+    def of(self, post: Post, outcome: BodyOutcome) -> bytes:
+        names = outcome.body.shortcodes
+        if not names:
+            return b""
+        used = sorted(set(names))
+        related = self.ctx.related_views.get(post.slug, ()) if post.kind is Kind.POST else ()
+        return digest(
+            (
+                post.fingerprint or digest(post),
+                self.config,
+                [(n, self.templates.get(f"shortcodes/{n}.html")) for n in used],
+                [(p, self.ctx.loaded.products.get(p)) for p in outcome.products],
+                related if "related" in used else None,
+            )
+        )
+
+
+def render_bodies(
+    loaded: Loaded,
+    env: jinja2.Environment,
+    related_slugs: Mapping[str, tuple[str, ...]],
+    light: Mapping[str, PostView],
+    site: Path,
+    cache: BuildCache | None = None,
+    jobs: int = 1,
+    progress: bool = False,
+) -> tuple[list[Rendered], list[Problem]]:
+    """Every post's and page's body; bodies whose inputs did not change come from the cache."""
+    related_views = {
+        slug: tuple(light[s] for s in slugs if s in light) for slug, slugs in related_slugs.items()
+    }
+    ctx = BodyContext(loaded, env, MappingProxyType(related_views), site)
+    everything = (*loaded.posts, *loaded.pages)
+    memo = cache.memo("bodies") if cache is not None else Memo()
+    deps = _Dependencies(ctx, cache.memo("templates") if cache is not None else Memo())
+    found: dict[int, RenderedBody] = {}
+    for i, post in enumerate(everything):
+        hit = memo.recall(_body_key(post), stamp=lambda outcome, p=post: deps.of(p, outcome))
+        if hit is not MISSING:
+            found[i] = hit.body
+    todo = [i for i in range(len(everything)) if i not in found]
+    if todo:
+        precompile(env, env.list_templates(filter_func=lambda n: n.startswith("shortcodes/")))
+    posts = [everything[i] for i in todo]
+    outcomes = parallel_map(_body_at, (ctx, posts), len(posts), jobs, progress, "Markdown")
+    problems: list[Problem] = []
+    for i, outcome in zip(todo, outcomes, strict=True):
+        post = everything[i]
+        found[i] = outcome.body
+        problems.extend(outcome.problems)
+        if cache is not None and not outcome.problems:
+            memo.keep(_body_key(post), outcome, deps.of(post, outcome))
+    rendered = [Rendered(post, found[i]) for i, post in enumerate(everything)]
+    return rendered, problems
