@@ -30,6 +30,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from quire import model, pipeline
+from quire.model import Kind
 from quire.output import OutputError
 from quire.problems import BuildFailed, Problem, display_path
 from quire.read import content
@@ -247,7 +248,7 @@ def _related_with(snapshot: pipeline.Snapshot, post: model.Post) -> dict:
     per save (so the preview matches the build); else the last build's lists."""
     from quire.index import related
 
-    if snapshot.rank_seconds > RERANK_BUDGET or post.kind != "post":
+    if snapshot.rank_seconds > RERANK_BUDGET or post.kind is not Kind.POST:
         return snapshot.related
     others = [p for p in snapshot.loaded.posts if p.source != post.source and p.slug != post.slug]
     posts = sorted([*others, post], key=lambda p: (p.date, p.slug), reverse=True)
@@ -307,7 +308,7 @@ def on_changes(preview: Preview, paths: set[Path]) -> None:
             and rel[1:2] in (("posts",), ("pages",))
             and path.suffix == ".md"
         ):
-            quick.append((path, "post" if rel[1] == "posts" else "page"))
+            quick.append((path, Kind.POST if rel[1] == "posts" else Kind.PAGE))
         elif rel[:1] in (("templates",), ("site.toml",)) or rel[-1:] == ("products.yaml",):
             snapshot = None  # the quick path would use the old templates or data
             preview.snapshot = None

@@ -10,6 +10,7 @@ import datetime as dt
 import email.utils
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
@@ -148,62 +149,20 @@ def parse_text(
     def problem(key: str | None, message: str) -> None:
         problems.append(Problem(shown, lines.get(key, 1) if key else 1, message))
 
-    title = meta.get("title")
-    if title is None or (isinstance(title, str) and not title.strip()):
-        problem("title", "missing required front matter field 'title'")
-        title = ""
-    elif not isinstance(title, str | int | float):
-        problem("title", "'title' must be text")
-        title = ""
-
+    title = _title(meta, problem)
     date = _field_date(meta, "date", options, problem)
-    if kind == "post" and date is None and "date" not in meta:
+    if kind == Kind.POST and date is None and "date" not in meta:
         problem(None, "missing required front matter field 'date'")
     updated = _field_date(meta, "updated", options, problem) or _field_date(
         meta, "lastmod", options, problem
     )
-
-    slug_source = meta.get("slug") or (path.parent.name if path.name == "index.md" else path.stem)
-    slug = slugify(str(slug_source))
-    if not slug:
-        problem("slug" if "slug" in meta else None, f"cannot make a URL slug from {slug_source!r}")
-
-    tags = _string_list(meta.get("tags"), "tags", problem)
-    categories = _string_list(meta.get("categories", meta.get("category")), "category", problem)
-    category_key = "categories" if "categories" in meta else "category"
-    for key, names in (("tags", tags), (category_key, categories)):
-        if len(names) > MAX_TERMS:
-            problem(key, f"too many {key} ({len(names)}; at most {MAX_TERMS} per post)")
-        for name in names:
-            if not slugify(name):
-                problem(
-                    key,
-                    f"cannot make a URL from the name {name!r} in '{key}' (URL slugs use letters and digits)",
-                )
-
-    summary = meta.get("summary", meta.get("description"))
-    if summary is not None and not isinstance(summary, str):
-        problem("summary", "'summary' must be text")
-        summary = None
-
-    draft = meta.get("draft", False)
-    if not isinstance(draft, bool):
-        problem("draft", "'draft' must be true or false")
-        draft = False
-
-    related = meta.get("related")
-    show_related = related is not False
-    pinned: tuple[str, ...] | None = None
-    if isinstance(related, list | str):
-        pinned = tuple(slugify(s) for s in _string_list(related, "related", problem))
-    elif related not in (None, True, False):
-        problem("related", "'related' must be a list of slugs, or false")
-
-    author = meta.get("author")
-    image = meta.get("image")
-    for key, value in (("author", author), ("image", image)):
-        if value is not None and not isinstance(value, str):
-            problem(key, f"'{key}' must be text")
+    slug = _slug(meta, path, problem)
+    tags, categories = _terms(meta, problem)
+    summary = _typed(meta, "summary", str, problem, default=meta.get("description"))
+    draft = _typed(meta, "draft", bool, problem, default=False, fallback=False)
+    show_related, pinned = _related(meta, problem)
+    author = _typed(meta, "author", str, problem)
+    image = _typed(meta, "image", str, problem)
 
     if problems:
         return None, problems
@@ -232,6 +191,63 @@ def parse_text(
         fingerprint=fingerprint,
     )
     return post, []
+
+
+def _title(meta: dict, problem: Callable) -> str:
+    title = meta.get("title")
+    if title is None or (isinstance(title, str) and not title.strip()):
+        problem("title", "missing required front matter field 'title'")
+        return ""
+    if not isinstance(title, str | int | float):
+        problem("title", "'title' must be text")
+        return ""
+    return title
+
+
+def _slug(meta: dict, path: Path, problem: Callable) -> str:
+    slug_source = meta.get("slug") or (path.parent.name if path.name == "index.md" else path.stem)
+    slug = slugify(str(slug_source))
+    if not slug:
+        problem("slug" if "slug" in meta else None, f"cannot make a URL slug from {slug_source!r}")
+    return slug
+
+
+def _terms(meta: dict, problem: Callable) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    tags = _string_list(meta.get("tags"), "tags", problem)
+    categories = _string_list(meta.get("categories", meta.get("category")), "category", problem)
+    category_key = "categories" if "categories" in meta else "category"
+    for key, names in (("tags", tags), (category_key, categories)):
+        if len(names) > MAX_TERMS:
+            problem(key, f"too many {key} ({len(names)}; at most {MAX_TERMS} per post)")
+        for name in names:
+            if not slugify(name):
+                problem(
+                    key,
+                    f"cannot make a URL from the name {name!r} in '{key}' (URL slugs use letters and digits)",
+                )
+    return tags, categories
+
+
+_TYPE_NAMES = {str: "text", bool: "true or false"}
+
+
+def _typed(meta: dict, key: str, kind: type, problem: Callable, default=None, fallback=None):
+    """meta[key] (or default) when it has the right type, else `fallback` and a problem.
+    None is fine where the default is None: the field is optional."""
+    value = meta.get(key, default)
+    if isinstance(value, kind) or (value is None and default is None):
+        return value
+    problem(key, f"'{key}' must be {_TYPE_NAMES[kind]}")
+    return fallback
+
+
+def _related(meta: dict, problem: Callable) -> tuple[bool, tuple[str, ...] | None]:
+    related = meta.get("related")
+    if isinstance(related, list | str):
+        return True, tuple(slugify(s) for s in _string_list(related, "related", problem))
+    if related not in (None, True, False):
+        problem("related", "'related' must be a list of slugs, or false")
+    return related is not False, None
 
 
 def _line_at(text: str, offset: int) -> int:
@@ -528,7 +544,7 @@ def first_paragraph_text(body: str, limit: int = 300) -> str:
 
 
 def post_url(kind: str, slug: str, date: dt.datetime | None, permalink: str) -> str:
-    if kind == "page":
+    if kind == Kind.PAGE:
         return f"/{slug}/"
     date = date or dt.datetime(1970, 1, 1)
     url = permalink.format(
