@@ -17,7 +17,7 @@ import yaml
 from conftest import build_site, write
 
 from quire.commands import main
-from quire.importers.common import ImportRefused, import_hugo, import_pelican
+from quire.importers import ImportRefused, import_hugo, import_pelican
 
 GENCORPUS = Path(__file__).resolve().parents[2] / "shared/bench/gencorpus.py"
 N_POSTS = 40

@@ -118,7 +118,7 @@ def _command_modules() -> list:
     """Commands other than build live in their own module with an add_parser(subparsers)."""
     from quire import scaffold
     from quire.commands import check, deploy, serve
-    from quire.importers import common as importer
+    from quire.commands import import_ as importer
 
     return [importer, scaffold, serve, check, deploy]
 

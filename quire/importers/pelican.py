@@ -1,0 +1,462 @@
+"""`quire import pelican`: what a Pelican site's settings, content and headers map to.
+
+pelicanconf.py is parsed (literal assignments only), never run.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import posixpath
+import re
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from quire.config import SCHEMA
+from quire.files import site_files
+from quire.importers import common
+from quire.importers.common import Doc, Fields, ImportReport, Log, Rule, Source
+from quire.index.taxonomy import slugify
+
+CONF = "pelicanconf.py"
+_SITE_KEYS = {
+    "SITENAME": "title",
+    "SITEURL": "base_url",
+    "AUTHOR": "author",
+    "SITESUBTITLE": "description",
+    "DEFAULT_PAGINATION": "posts_per_page",
+    "TIMEZONE": "timezone",
+    "DEFAULT_LANG": "language",
+    "FEED_MAX_ITEMS": "feed_size",
+}
+_USED = {"PATH", "PAGE_PATHS", "ARTICLE_PATHS", "STATIC_PATHS", "ARTICLE_URL", "ARTICLE_SAVE_AS"}
+_USED |= {"MENUITEMS", "USE_FOLDER_AS_CATEGORY", "SLUGIFY_SOURCE", "PAGE_EXCLUDES"}
+_USED |= {"ARTICLE_EXCLUDES"}
+_PERMALINK_TOKENS = (("{date:%Y}", "{year}"), ("{date:%m}", "{month}"), ("{date:%d}", "{day}"))
+
+
+def import_pelican(src: Path, dst: Path, force: bool = False) -> ImportReport:
+    """Pelican site folder -> quire site folder. pelicanconf.py is parsed, never run."""
+    return common.run_import(src, dst, PelicanSource, force)
+
+
+# --------------------------------------------------------------------------- pelicanconf.py
+
+
+def read_pelicanconf(
+    path: Path, log: Log, quiet: bool = False
+) -> tuple[dict[str, Any], dict[str, int]]:
+    """Literal top-level assignments only, via ast: a settings file is code, never executed."""
+    values: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    if not path.is_file():
+        if not quiet:
+            log.note(path.name, None, "not found; site.toml gets defaults")
+        return values, lines
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8-sig"), filename=path.name)
+    except (SyntaxError, UnicodeDecodeError) as err:
+        log.note(path.name, getattr(err, "lineno", None), f"cannot parse: {err}")
+        return values, lines
+    for node in tree.body:
+        targets, value = _assignment(node)
+        names = [t.id for t in targets if isinstance(t, ast.Name)]
+        if value is not None and names:
+            try:
+                literal = ast.literal_eval(value)
+            except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                message = f"{', '.join(names)} is not a literal value; not evaluated"
+                log.note(path.name, node.lineno, message)
+                continue
+            for name in names:
+                values[name], lines[name] = literal, node.lineno
+        elif message := _statement_note(node, quiet):
+            log.note(path.name, node.lineno, message)
+    return values, lines
+
+
+def _assignment(node: ast.stmt) -> tuple[list[ast.expr], ast.expr | None]:
+    if isinstance(node, ast.Assign):
+        return node.targets, node.value
+    if isinstance(node, ast.AnnAssign) and node.value is not None:
+        return [node.target], node.value
+    return [], None
+
+
+def _statement_note(node: ast.stmt, quiet: bool) -> str | None:
+    """What to say about a statement that is not a literal assignment (None: nothing)."""
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return None  # a docstring
+    if isinstance(node, ast.Import | ast.ImportFrom):
+        from_conf = isinstance(node, ast.ImportFrom) and node.module == "pelicanconf"
+        if quiet and from_conf:
+            return None  # publishconf.py's `from pelicanconf import *`
+        return "import not followed: settings files are parsed, not run"
+    return f"{type(node).__name__.lower()} statement not executed"
+
+
+def _setting_note(key: str, value: Any) -> str | None:
+    """Why a setting quire has is not taken as it stands (None: it is)."""
+    if key == "SITEURL" and value == "":
+        return "SITEURL is empty (a development value); set base_url in site.toml"
+    if key == "DEFAULT_PAGINATION" and value is False:
+        return "DEFAULT_PAGINATION = False: quire always paginates (posts_per_page)"
+    return None
+
+
+def _permalink(conf: dict) -> str | None:
+    url = conf.get("ARTICLE_URL")
+    if not isinstance(url, str):
+        save = conf.get("ARTICLE_SAVE_AS")
+        if not isinstance(save, str) or not save.endswith("/index.html"):
+            return None
+        url = save[: -len("index.html")]
+    if not url.endswith("/"):
+        return None
+    for token, repl in _PERMALINK_TOKENS:
+        url = url.replace(token, repl)
+    url = "/" + url.lstrip("/")
+    return url if SCHEMA["permalink"][0](url) is None else None
+
+
+def _in_paths(inner: Path, paths: Any) -> bool:
+    paths = [paths] if isinstance(paths, str) else list(paths or [])
+    for p in paths:
+        p = str(p).strip("/")
+        if p == "" or inner.as_posix() == p or inner.as_posix().startswith(p + "/"):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- headers
+
+_META = re.compile(r"^([A-Za-z][\w-]*)\s*:\s*(.*)$")
+
+
+def split_pelican(text: str) -> tuple[dict[str, Any], dict[str, int], str, int]:
+    """Pelican's `Key: value` header (Markdown meta rules: indented lines continue a value)."""
+    text = text.replace("\r\n", "\n")
+    if text.startswith("---\n"):
+        meta, lines, body, body_line = common.split_front_matter(text)
+        if isinstance(meta, dict):
+            meta = {str(k).lower(): v for k, v in meta.items()}
+        return meta, lines, body, body_line
+    meta: dict[str, Any] = {}
+    lines: dict[str, int] = {}
+    all_lines = text.split("\n")
+    key = None
+    n = 0
+    for n, line in enumerate(all_lines):
+        match = _META.match(line)
+        if not line.strip():
+            break
+        if match:
+            key = match.group(1).lower()
+            meta[key] = match.group(2).strip()
+            lines.setdefault(key, n + 1)
+        elif key and line.startswith(("    ", "\t")):
+            meta[key] = f"{meta[key]} {line.strip()}".strip()
+        else:
+            if n == 0:
+                return {}, {}, text, 1
+            break
+    else:
+        n = len(all_lines)
+    body = "\n".join(all_lines[n:])
+    return meta, lines, body.lstrip("\n"), n + 1 + (len(body) - len(body.lstrip("\n")))
+
+
+_DATES = (
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%d %b %Y %H:%M",
+    "%d %b %Y",
+    "%d %B %Y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+    "%d.%m.%Y",
+)
+
+
+def pelican_date(value: Any) -> Any:
+    """Pelican dates are naive local times; keep them naive so site.toml timezone applies."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    for fmt in _DATES:
+        try:
+            parsed = dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return parsed if "%H" in fmt else parsed.date()
+    try:
+        return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+
+
+def _status(fields: Fields, key: str, value: Any) -> bool:
+    status = str(value).strip().lower()
+    if status == "draft":
+        fields.put("draft", True, "Status: draft -> draft: true")
+    elif status == "hidden" and fields.kind == "post":
+        fields.put("draft", True, None)
+        fields.note(
+            key,
+            "Status: hidden imported as draft: true (quire has no unlisted "
+            "posts); set draft: false to publish it, listed",
+        )
+    elif status not in ("published", "hidden"):
+        fields.note(key, f"Status: {value} not mapped")
+    return True
+
+
+_tag_list = partial(common.string_list, split=True)
+_FIELDS: dict[str, Rule] = {
+    key: common.rename(key, f"{key.capitalize()} -> {key}")
+    for key in ("title", "slug", "summary", "author", "image")
+}
+_FIELDS |= {
+    "date": common.rename("date", "Date -> date", pelican_date),
+    "modified": common.rename("updated", "Modified -> updated", pelican_date),
+    "category": common.rename("category", "Category -> category", lambda v: str(v).strip()),
+    "tags": common.rename("tags", "Tags (comma-separated) -> tags (a list)", _tag_list),
+    "authors": common.first_author("Authors -> author", "Authors", split=True),
+    "status": _status,
+}
+_IGNORED_FIELDS = {
+    "lang": common.ONE_LANGUAGE,
+    "translation": common.ONE_LANGUAGE,
+    "save_as": common.URL_FROM_SLUG,
+    "url": common.URL_FROM_SLUG,
+    "template": common.ONE_TEMPLATE,
+}
+
+
+class PelicanSource(Source):
+    """Articles anywhere under PATH become posts, PAGE_PATHS pages; every other file under
+    PATH is copied by its path; {filename}/{static}/... links become site paths."""
+
+    flavour, label = "pelican", "Pelican"
+    FIELDS, IGNORED_FIELDS = _FIELDS, _IGNORED_FIELDS
+    split = staticmethod(split_pelican)
+    config_name = CONF
+
+    def __init__(self, src: Path, dst: Path, log: Log):
+        super().__init__(src, dst, log)
+        self.conf, self.lines = read_pelicanconf(src / CONF, log)
+        self.content = src / str(self.conf.get("PATH", "content"))
+        self.statics: dict[str, str] = {}
+        self.used: dict[str, set[str]] = {"post": set(), "page": set()}
+
+    # ----------------------------------------------------------------------- site
+
+    def site(self) -> dict:
+        publish, publish_lines = read_pelicanconf(self.src / "publishconf.py", self.log, True)
+        site: dict[str, Any] = {}
+        for key, value in self.conf.items():
+            self._setting(key, value, publish, site)
+        if isinstance(publish.get("SITEURL"), str) and publish["SITEURL"]:
+            url = publish["SITEURL"].rstrip("/") + "/"
+            line = publish_lines.get("SITEURL")
+            common.site_value("base_url", url, "publishconf.py", line, self.log, site, "SITEURL")
+        self._permalink(site)
+        self._menu(site)
+        return site
+
+    def _setting(self, key: str, value: Any, publish: dict, site: dict) -> None:
+        line = self.lines.get(key)
+        if key in _SITE_KEYS:
+            if key == "SITEURL" and publish.get("SITEURL"):
+                return  # publishconf.py's wins
+            if message := _setting_note(key, value):
+                self.log.note(CONF, line, message)
+                return
+            if key == "SITEURL" and isinstance(value, str) and not value.endswith("/"):
+                value += "/"
+            common.site_value(_SITE_KEYS[key], value, CONF, line, self.log, site, key)
+        elif "FEED" in key:
+            if value not in (None, False, ""):
+                message = (
+                    f"{key} not mapped: quire writes one site feed (feed_size sets its length)"
+                )
+                self.log.note(CONF, line, message)
+        elif key not in _USED:
+            self.log.note(CONF, line, f"{key} not mapped")
+
+    def _permalink(self, site: dict) -> None:
+        conf, lines = self.conf, self.lines
+        pattern = _permalink(conf)
+        if pattern:
+            common.site_value(
+                "permalink", pattern, CONF, lines.get("ARTICLE_URL"), self.log, site, "ARTICLE_URL"
+            )
+        elif "ARTICLE_URL" in conf or "ARTICLE_SAVE_AS" in conf:
+            key = "ARTICLE_URL" if "ARTICLE_URL" in conf else "ARTICLE_SAVE_AS"
+            self.log.note(
+                CONF,
+                lines.get(key),
+                f"{key} = {conf[key]!r} not mapped: quire permalinks are folders "
+                "built from {slug}, {year}, {month}, {day}; using /posts/{slug}/",
+            )
+        else:
+            self.log.note(
+                CONF,
+                None,
+                "Pelican's default article URL is /{slug}.html; quire uses /posts/{slug}/",
+            )
+
+    def _menu(self, site: dict) -> None:
+        menu = self.conf.get("MENUITEMS")
+        if not isinstance(menu, list | tuple) or not menu:
+            return
+        items = [
+            {"name": str(m[0]), "url": str(m[1])}
+            for m in menu
+            if isinstance(m, list | tuple) and len(m) == 2
+        ]
+        if error := common.site_menu(items, CONF, "MENUITEMS", site, self.log):
+            self.log.note(CONF, self.lines.get("MENUITEMS"), f"MENUITEMS not mapped: {error}")
+
+    # ----------------------------------------------------------------------- documents
+
+    def documents(self) -> list[Doc]:
+        content = self.content
+        if not content.is_dir() or not content.resolve().is_relative_to(self.src):
+            message = f"content folder {self.conf.get('PATH', 'content')!r} not found"
+            self.log.note(CONF, self.lines.get("PATH"), message)
+            return []
+        output = (self.src / str(self.conf.get("OUTPUT_PATH", "output"))).resolve()
+        docs = []
+        for path, _ in site_files(content):
+            inner = path.relative_to(content)
+            if path.resolve().is_relative_to(output) or "__pycache__" in inner.parts:
+                continue  # PATH = "." holds Pelican's own output and caches: not content
+            if self._is_settings(inner):
+                continue  # pelicanconf.py, tasks.py... beside the content when PATH = "."
+            doc = self._content_file(path, inner)
+            if doc is not None:
+                docs.append(doc)
+        return docs
+
+    def _is_settings(self, inner: Path) -> bool:
+        return (
+            self.content.resolve() == self.src
+            and len(inner.parts) == 1
+            and inner.suffix.lower() in (".py", ".cfg", ".toml")
+        )
+
+    def _content_file(self, path: Path, inner: Path) -> Doc | None:
+        """Articles anywhere under PATH, pages under PAGE_PATHS, other files copied by path."""
+        shown, suffix, conf = self.rel(path), path.suffix.lower(), self.conf
+        if suffix in common.MARKDOWN_EXTS:
+            if _in_paths(inner, conf.get("PAGE_PATHS", ["pages"])):
+                return self._document(path, inner, "page")
+            if _in_paths(inner, conf.get("ARTICLE_PATHS", [""])):
+                return self._document(path, inner, "post")
+            self.log.note(shown, None, "outside ARTICLE_PATHS and PAGE_PATHS; not converted")
+        elif suffix in common.OTHER_MARKUP_EXTS or (
+            suffix in (".html", ".htm")
+            and not _in_paths(inner, conf.get("STATIC_PATHS", ["images"]))
+        ):
+            message = (
+                f"{suffix} source not converted: quire reads Markdown only (convert it by hand)"
+            )
+            self.log.note(shown, None, message)
+        elif inner.parts[0] in ("posts", "pages") and len(inner.parts) > 1:
+            message = f"not copied: content/{inner.as_posix()} is where quire keeps posts/pages"
+            self.log.note(shown, None, message)
+        else:
+            common.copy(path, self.dst / "content" / inner, shown, self.log)
+            self.statics[inner.as_posix()] = "/" + inner.as_posix()
+        return None
+
+    def _document(self, path: Path, inner: Path, kind: str) -> Doc | None:
+        shown, log, conf = self.rel(path), self.log, self.conf
+        mapped = self.front_matter(path, kind)
+        if mapped is None:
+            return None
+        out = mapped.meta
+        if not out.get("title"):
+            out["title"] = common.title_from(path.stem)
+            log.note(shown, None, f"no Title; set to {out['title']!r}")
+        if kind == "post" and "category" not in out and len(inner.parts) > 1:
+            self._folder_category(out, inner)
+        if kind == "post" and "date" not in out:
+            log.note(shown, None, "no Date: quire posts need one; imported as a page")
+            kind = "page"
+        if "slug" not in out:
+            source = path.stem if conf.get("SLUGIFY_SOURCE") == "basename" else str(out["title"])
+            out["slug"] = slugify(source)
+            log.mapped["no Slug -> slug from title (as Pelican does)"] += 1
+        out["slug"] = name = common.unique_name(
+            slugify(str(out["slug"])), self.used[kind], "", shown, log
+        )
+        common.check_dates(out, shown, mapped.lines, log)
+        if kind == "page":
+            log.mapped["content/pages/* -> content/pages/*"] += 1
+        return Doc(shown, kind, name, out, mapped.body, mapped.body_line)
+
+    def _folder_category(self, out: dict, inner: Path) -> None:
+        if self.conf.get("USE_FOLDER_AS_CATEGORY", True):
+            out["category"] = inner.parts[0]
+            self.log.mapped["folder -> category (USE_FOLDER_AS_CATEGORY)"] += 1
+
+    # ----------------------------------------------------------------------- bodies
+
+    def rewrite(self, docs: list[Doc], permalink: str) -> list[Doc]:
+        by_path = {common.rel(self.src / d.rel, self.content): d for d in docs}
+        return [self._links(doc, by_path, permalink) for doc in docs]
+
+    def _links(self, doc: Doc, by_path: dict[str, Doc], permalink: str) -> Doc:
+        """{static}/{filename}/{attach}/{tag}/{category} links become site paths where possible."""
+        here = posixpath.dirname(common.rel(self.src / doc.rel, self.content))
+
+        def replace(m: re.Match) -> str:
+            kind, target = m.group(2), m.group(4)
+            if m.group(1) == "{" and m.group(3) != "}" or m.group(1) == "|" and m.group(3) != "|":
+                return m.group(0)
+            cut = re.search(r"[#?]", target)
+            path, suffix = (target[: cut.start()], target[cut.start() :]) if cut else (target, "")
+            if kind == "index":
+                return "/" + suffix
+            if kind in ("tag", "category"):
+                folder = "tags" if kind == "tag" else "categories"
+                self.log.mapped[f"{{{kind}}} links -> /{folder}/SLUG/"] += 1
+                return f"/{folder}/{slugify(path)}/" + suffix
+            if kind != "author":
+                resolved = posixpath.normpath(
+                    path.lstrip("/") if path.startswith("/") else posixpath.join(here, path)
+                )
+                if url := self._link_target(kind, resolved, by_path, permalink):
+                    return url + suffix
+            line = doc.body_line + doc.body.count("\n", 0, m.start())
+            why = (
+                "quire has no author pages"
+                if kind == "author"
+                else "target not found or not converted"
+            )
+            self.log.note(doc.rel, line, f"{m.group(0)}: {why}; link kept")
+            return m.group(0)
+
+        return common.with_body(doc, _LINK.sub(replace, doc.body))
+
+    def _link_target(
+        self, kind: str, resolved: str, by_path: dict[str, Doc], permalink: str
+    ) -> str | None:
+        if resolved in self.statics:  # {static}, {attach} or {filename} of a copied file
+            self.log.mapped[f"{{{kind}}} links -> site paths"] += 1
+            return self.statics[resolved]
+        if kind == "filename" and resolved in by_path:
+            self.log.mapped["{filename} links -> site paths"] += 1
+            return common.doc_url(by_path[resolved], permalink)
+        return None
+
+
+_LINK = re.compile(
+    r"(\{|\|)(static|filename|attach|tag|category|author|index)(\}|\|)([^\s)\"'<>]*)"
+)
