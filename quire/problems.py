@@ -44,6 +44,11 @@ def print_problems(problems: list[Problem], stream) -> int:
     """Print each problem on its own line; returns how many are errors (all, if none is)."""
     for problem in problems:
         print(problem, file=stream)
+    return error_count(problems)
+
+
+def error_count(problems: list[Problem]) -> int:
+    """How many problems fail the build: the errors, or all of them if none is one."""
     return sum(1 for p in problems if not p.warning) or len(problems)
 
 

@@ -1,4 +1,4 @@
-"""`quire new`: start a post or page with valid front matter, so writing starts at the body.
+"""Start a post or page with valid front matter, so writing starts at the body.
 
 The front matter is written by yaml.safe_dump (titles with quotes, colons or `#` stay intact)
 and the file is read back with quire's own reader before we say it is ready.
@@ -6,10 +6,8 @@ and the file is read back with quire's own reader before we say it is ready.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -89,34 +87,3 @@ def _check_reads_back(text: str, path: Path, site: Path, kind: str, config) -> N
 
 
 # ---------------------------------------------------------------- command line
-
-
-def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("new", help="start a new post (or --page) as a draft")
-    p.add_argument("title", help='the title, e.g. "Apple retires the iMac Pro"')
-    p.add_argument("--site", default=".", help="site folder (with site.toml); default: .")
-    p.add_argument("--category", default=None, help="the post's category")
-    p.add_argument("--tags", default="", help="comma-separated tags, e.g. mac,hardware")
-    p.add_argument("--slug", default=None, help="URL slug; default: made from the title")
-    p.add_argument("--page", action="store_true", help="a standalone page in content/pages/")
-    p.set_defaults(run=run)
-
-
-def run(args: argparse.Namespace) -> int:
-    new = NewPost(
-        title=args.title,
-        kind="page" if args.page else "post",
-        category=args.category,
-        tags=tuple(t.strip() for t in args.tags.split(",") if t.strip()),
-        slug=args.slug,
-    )
-    if not new.title.strip():
-        print("error: the title must not be empty", file=sys.stderr)
-        return 1
-    try:
-        path = create(Path(args.site), new)
-    except ScaffoldError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
-    print(path)
-    return 0

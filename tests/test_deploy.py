@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import post, write
 
-from quire.commands import deploy as deploy_mod
 from quire.commands import main
+from quire.deploy import DeployError, Plan
+from quire.deploy.rsync import deploy_rsync
 
 SITE_TOML = 'title = "Test Blog"\nbase_url = "https://blog.example.com/"\n'
 
@@ -250,18 +251,18 @@ def test_rsync_command_and_itemized_output(tmp_path):
         )
         return subprocess.CompletedProcess(argv, 0, stdout, "")
 
-    plan = deploy_mod.deploy_rsync(tmp_path / "out", "me@host:/var/www", True, runner=fake)
+    plan = deploy_rsync(tmp_path / "out", "me@host:/var/www", True, runner=fake)
     argv = calls[0]
     assert argv[0] == "rsync" and "--delete" in argv and "--checksum" in argv
     assert "--dry-run" in argv
     assert argv[-3:] == ["--", f"{tmp_path / 'out'}/", "me@host:/var/www"]
-    assert plan == deploy_mod.Plan(("posts/new/index.html",), ("index.html",), ("old/page.html",))
+    assert plan == Plan(("posts/new/index.html",), ("index.html",), ("old/page.html",))
 
     def failing(argv):
         return subprocess.CompletedProcess(argv, 23, "", "some files vanished")
 
-    with pytest.raises(deploy_mod.DeployError, match="exit 23"):
-        deploy_mod.deploy_rsync(tmp_path / "out", "me@host:/x", False, runner=failing)
+    with pytest.raises(DeployError, match="exit 23"):
+        deploy_rsync(tmp_path / "out", "me@host:/x", False, runner=failing)
 
 
 def test_rsync_target_cannot_be_an_option(blog):

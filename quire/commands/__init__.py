@@ -7,94 +7,9 @@ import os
 import signal
 import sys
 import threading
-import time
-from pathlib import Path
 
 from quire import __version__
-from quire.output import OutputError
-from quire.problems import BuildFailed, print_problems
-
-
-def _add_build(subparsers) -> None:
-    p = subparsers.add_parser("build", help="build a site folder into an output folder")
-    p.add_argument("--site", default=".", help="site folder (with site.toml); default: .")
-    p.add_argument("--output", default=None, help="output folder; default: SITE/output")
-    p.add_argument("--drafts", action="store_true", help="include drafts and future-dated posts")
-    p.add_argument("--base-url", default=None, help="override base_url from site.toml")
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    p.add_argument(
-        "--jobs",
-        "-j",
-        type=_jobs,
-        default=None,
-        metavar="N",
-        help="processes rendering Markdown; default: one per core (1: no worker processes)",
-    )
-    p.add_argument("--timings", action="store_true", help="print seconds per stage to stderr")
-    p.set_defaults(run=run_build)
-
-
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
-    return value
-
-
-def run_build(args: argparse.Namespace) -> int:
-    from quire.incremental.fastpath import BuildOptions, quick_check
-
-    site = Path(args.site)
-    out = Path(args.output) if args.output else site / "output"
-    options = BuildOptions(
-        site_dir=site,
-        output_dir=out,
-        drafts=args.drafts,
-        base_url=args.base_url,
-        strict=args.strict,
-        jobs=args.jobs,
-        progress=sys.stderr.isatty(),
-    )
-    try:
-        started = time.perf_counter()
-        result, probe = quick_check(options, started)
-        if result is None:  # there is work: only now import the pipeline (Markdown, Jinja...)
-            from quire.pipeline import build
-
-            result = build(options, probe, started)
-    except BuildFailed as failed:
-        errors = print_problems(failed.problems, sys.stderr)
-        print(f"Build failed: {errors} problem(s); {out} left as it was.", file=sys.stderr)
-        return 1
-    except OutputError as err:
-        print(f"error: {err}; {out} left as it was.", file=sys.stderr)
-        return 1
-    except OSError as err:  # reading the site or writing the cache: disk full, permissions
-        where = f": {err.filename}" if err.filename else ""
-        print(f"error: {err.strerror or err}{where}; {out} left as it was.", file=sys.stderr)
-        return 1
-    print_warnings(result.warnings)
-    if args.timings:
-        print(result.timings(), file=sys.stderr)
-    print(result.summary())
-    return 0
-
-
-MAX_WARNINGS_SHOWN = 20
-
-
-def print_warnings(warnings) -> None:
-    """Warnings do not fail the build; a few are useful, a thousand bury the summary."""
-    for warning in warnings[:MAX_WARNINGS_SHOWN]:
-        print(warning, file=sys.stderr)
-    if len(warnings) > MAX_WARNINGS_SHOWN:
-        hidden = len(warnings) - MAX_WARNINGS_SHOWN
-        print(
-            f"... and {hidden} more warning(s); --strict lists them all as errors", file=sys.stderr
-        )
+from quire.commands import build
 
 
 def parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -106,7 +21,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     )
     ap.add_argument("--version", action="version", version=f"quire {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
-    _add_build(sub)
+    build.add_parser(sub)
     if command == "build":
         return ap
     for module in _command_modules():
@@ -115,12 +30,10 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
 
 
 def _command_modules() -> list:
-    """Commands other than build live in their own module with an add_parser(subparsers)."""
-    from quire import scaffold
-    from quire.commands import check, deploy, serve
-    from quire.commands import import_ as importer
+    """Commands other than build, each a module with add_parser(subparsers) and run(args)."""
+    from quire.commands import check, deploy, import_, new, serve
 
-    return [importer, scaffold, serve, check, deploy]
+    return [import_, new, serve, check, deploy]
 
 
 def main(argv: list[str] | None = None) -> int:
