@@ -36,6 +36,9 @@ class MenuItem:
     url: str
 
 
+DEFAULT_PERMALINK = "/posts/{slug}/"
+
+
 @dataclass(frozen=True)
 class SiteConfig:
     title: str
@@ -45,7 +48,7 @@ class SiteConfig:
     language: str = "en"
     timezone: str = "UTC"
     posts_per_page: int = 10
-    permalink: str = "/posts/{slug}/"
+    permalink: str = DEFAULT_PERMALINK
     feed_size: int = 20
     menu: tuple[MenuItem, ...] = ()
     related: RelatedSettings = field(default_factory=RelatedSettings)
@@ -128,21 +131,21 @@ def _menu(v: Any) -> str | None:
     return None
 
 
-# key: (check, default). Every key is optional except title.
-SCHEMA: dict[str, tuple[Callable[[Any], str | None], Any]] = {
-    "title": (_nonempty_text, None),
-    "base_url": (_http_url, "http://localhost:8000/"),
-    "author": (_text, ""),
-    "description": (_text, ""),
-    "language": (_text, "en"),
-    "timezone": (_timezone, "UTC"),
-    "posts_per_page": (_positive_int, 10),
-    "permalink": (_permalink, "/posts/{slug}/"),
-    "feed_size": (_positive_int, 20),
-    "menu": (_menu, None),
-    "related": (_table, None),
-    "deploy": (_table, None),
-    "params": (_table, None),
+# key: its check. Every key is optional except title; defaults are SiteConfig's.
+SCHEMA: dict[str, Callable[[Any], str | None]] = {
+    "title": _nonempty_text,
+    "base_url": _http_url,
+    "author": _text,
+    "description": _text,
+    "language": _text,
+    "timezone": _timezone,
+    "posts_per_page": _positive_int,
+    "permalink": _permalink,
+    "feed_size": _positive_int,
+    "menu": _menu,
+    "related": _table,
+    "deploy": _table,
+    "params": _table,
 }
 
 RELATED_SCHEMA: dict[str, Callable[[Any], str | None]] = {
@@ -210,8 +213,7 @@ def parse_config(
                 )
             )
             continue
-        check, _ = SCHEMA[key]
-        error = check(value)
+        error = SCHEMA[key](value)
         if error:
             problems.append(Problem(shown, key_line(text, key), f"'{key}' {error}"))
         else:

@@ -11,18 +11,11 @@ from conftest import build_site, post
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from quire.model import Shortcode
 from quire.problems import Problem
-from quire.render import markdown
-from quire.render.markdown import (
-    Shortcode,
-    ShortcodeError,
-    expand_shortcodes,
-    find_tags,
-    pair_tags,
-    render_body,
-    split_blocks,
-    to_html,
-)
+from quire.render import markdown, shortcodes
+from quire.render.markdown import render_body, split_blocks, to_html
+from quire.render.shortcodes import ShortcodeError, expand_shortcodes, find_tags, pair_tags
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -173,7 +166,7 @@ def test_a_megabyte_of_hostile_shortcodes_is_fast(name: str) -> None:
     seconds = time.perf_counter() - started
     assert seconds < 5, f"{name}: {seconds:.1f} s"
     assert problems, "a megabyte of broken or excessive shortcodes must be reported"
-    assert len(problems) <= markdown.MAX_PROBLEMS_PER_FILE + 2
+    assert len(problems) <= shortcodes.MAX_PROBLEMS_PER_FILE + 2
 
 
 def test_markdown_that_would_take_minutes_becomes_a_problem(monkeypatch) -> None:

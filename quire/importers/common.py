@@ -44,7 +44,7 @@ from typing import Any
 
 import yaml
 
-from quire.config import SCHEMA
+from quire.config import DEFAULT_PERMALINK, SCHEMA
 from quire.files import site_files
 from quire.index.taxonomy import slugify
 from quire.problems import Problem, key_lines
@@ -412,7 +412,7 @@ def run_import(
     log = Log()
     source = source_class(src, dst, log)
     site = source.site()
-    permalink = site.get("permalink", SCHEMA["permalink"][1])
+    permalink = site.get("permalink", DEFAULT_PERMALINK)
     docs = source.rewrite(source.documents(), permalink)
     write_docs(dst, docs, log)
     source.data()
@@ -430,7 +430,7 @@ def site_value(
     key: str, value: Any, where: str, line: int | None, log: Log, site: dict, what: str
 ) -> None:
     """Keep a site.toml value only if quire's own schema accepts it."""
-    error = SCHEMA[key][0](value)
+    error = SCHEMA[key](value)
     if error:
         log.note(where, line, f"{what} = {value!r} not mapped: quire's {key} {error}")
     else:
@@ -440,7 +440,7 @@ def site_value(
 
 def site_menu(items: list[dict], where: str, what: str, site: dict, log: Log) -> str | None:
     """[[menu]] entries when quire's schema accepts them; else the schema's complaint."""
-    error = SCHEMA["menu"][0](items)
+    error = SCHEMA["menu"](items)
     if error is None:
         site["menu"] = items
         log.mapped[f"{where}: {what} -> site.toml [[menu]]"] += 1

@@ -16,7 +16,7 @@ from quire.files import site_files
 from quire.importers import common
 from quire.importers.common import Doc, Fields, ImportReport, Log, Rule, Source
 from quire.index.taxonomy import slugify
-from quire.render.markdown import code_ranges
+from quire.render.shortcodes import code_ranges
 
 _CONFIGS = ("hugo.toml", "hugo.yaml", "hugo.yml", "hugo.json", "config.toml", "config.yaml")
 _CONFIGS += ("config.yml", "config.json")

@@ -117,7 +117,7 @@ def _permalink(conf: dict) -> str | None:
     for token, repl in _PERMALINK_TOKENS:
         url = url.replace(token, repl)
     url = "/" + url.lstrip("/")
-    return url if SCHEMA["permalink"][0](url) is None else None
+    return url if SCHEMA["permalink"](url) is None else None
 
 
 def _in_paths(inner: Path, paths: Any) -> bool:

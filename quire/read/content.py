@@ -20,6 +20,7 @@ import frontmatter
 import yaml
 from frontmatter.default_handlers import BaseHandler, YAMLHandler
 
+from quire.config import DEFAULT_PERMALINK
 from quire.files import site_files
 from quire.incremental.digest import digest
 from quire.incremental.memo import Memo
@@ -75,7 +76,7 @@ _HANDLERS = [YAMLHandler(), _TOMLHandler()]
 class ReadOptions:
     timezone: str = "UTC"
     now: dt.datetime | None = None
-    permalink: str = "/posts/{slug}/"
+    permalink: str = DEFAULT_PERMALINK
 
 
 def read_sources(

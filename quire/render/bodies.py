@@ -21,7 +21,8 @@ from quire.model import Kind, Loaded, Post, PostView, Rendered, RenderedBody, Sh
 from quire.parallel import parallel_map
 from quire.problems import Problem, display_path
 from quire.render import templates
-from quire.render.markdown import ShortcodeError, render_body
+from quire.render.markdown import render_body
+from quire.render.shortcodes import ShortcodeError
 from quire.render.templates import precompile
 
 
