@@ -261,7 +261,9 @@ def write_corpus(
             )
             rng.shuffle(words)
             cuts = [0, sizes[0], length]
-            paragraphs = [" ".join(words[a:b]) + "." for a, b in zip(cuts, cuts[1:]) if b > a]
+            paragraphs = [
+                " ".join(words[a:b]) + "." for a, b in zip(cuts, cuts[1:], strict=False) if b > a
+            ]
         else:
             length = rng.randint(40, 200) if hard else rng.randint(80, 500)
             share = rng.uniform(0.02, 0.06) if hard else rng.uniform(0.04, 0.15)
