@@ -139,7 +139,7 @@ def hugo_reference(src: Path, work: Path, ref_python: Path) -> dict:
         closed |= set(re.findall(r"\{\{[<%]\s*/\s*([A-Za-z][\w-]*)", text))
     stubs = sorted(n for n in used if n not in HUGO_BUILTIN_SHORTCODES and f"{n}.html" not in keep)
     for n in stubs:  # paired ones render their inner text, inline ones nothing
-        paired = f'<div class="shortcode-stub">{{{{ .Inner }}}}</div>'
+        paired = '<div class="shortcode-stub">{{ .Inner }}</div>'
         (layouts / "_shortcodes" / f"{n}.html").write_text(
             paired if n in closed else '<span class="shortcode-stub"></span>', encoding="utf-8"
         )
