@@ -104,14 +104,27 @@ def _timezone(v: Any) -> str | None:
     return None
 
 
+PERMALINK_PLACEHOLDERS = ("slug", "year", "month", "day", "section", "category", "filename")
+
+
 def _permalink(v: Any) -> str | None:
-    if not isinstance(v, str) or "{slug}" not in v:
-        return "must be a path pattern containing {slug}, e.g. /{year}/{month}/{slug}/"
-    unknown = set(re.findall(r"\{(\w*)\}", v)) - {"slug", "year", "month", "day"}
-    if unknown:
-        return f"unknown placeholder {{{sorted(unknown)[0]}}} (use slug, year, month, day)"
+    if not isinstance(v, str) or ("{slug}" not in v and "{filename}" not in v):
+        return (
+            "must be a path pattern containing {slug} or {filename}, e.g. /{year}/{month}/{slug}/"
+        )
     if ".." in v or "\\" in v:
         return "must not contain '..' or backslashes"
+    # only {name} with a documented name: no format specs, attributes, indexes or stray braces
+    bare = re.sub(r"\{(\w+)\}", lambda m: "" if m.group(1) in PERMALINK_PLACEHOLDERS else "\0", v)
+    if "\0" in bare or "{" in bare or "}" in bare:
+        bad = next(
+            m.group(0)
+            for m in re.finditer(r"\{[^{}]*\}?|\}", v)
+            if m.group(0).strip("{}") not in PERMALINK_PLACEHOLDERS
+        )
+        return f"unknown placeholder {bad} (use {', '.join(PERMALINK_PLACEHOLDERS)})"
+    if not re.fullmatch(r"[\w./~-]*", bare):
+        return "may hold letters, digits, '/', '.', '-', '_' and placeholders only"
     return None
 
 

@@ -48,6 +48,7 @@ class Post:
     show_related: bool = True
     params: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     url: str = "/"
+    aliases: tuple[str, ...] = ()  # old site paths that redirect here
     field_lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     fingerprint: bytes = b""  # digest of the file and read settings it was parsed from
 

@@ -87,17 +87,24 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
 
     site_views = SiteViews.of(rendered, light, related, config)
     pages = plan.page_jobs(config, *site_views.for_pages())
+    sources = (*loaded.posts, *loaded.pages)
+    redirects = plan.redirect_jobs(config, sources)
+    ProblemList(plan.redirect_problems(sources, pages, site)).raise_errors(options.strict)
     feed_jobs = plan.feed_jobs(config, site_views.posts, site_views.tags, site_views.categories)
     watch.lap("views and fingerprints")
 
     staged = output.stage(options.output_dir, site / CACHE_DIR)
     try:
-        rendered_pages = _write_pages(staged, env, pages, cache, config, workers, options)
+        rendered_pages = _write_pages(
+            staged, env, [*pages, *redirects], cache, config, workers, options
+        )
         watch.lap("pages")
         _write_search(staged, site_views.posts, cache)
         _write_feeds(staged, config, feed_jobs, cache, workers)
         staged.write("sitemap.xml", plan.sitemap_xml(config, plan.sitemap_urls(pages)))
         staged.write("robots.txt", plan.ROBOTS.format(sitemap=config.absolute("/sitemap.xml")))
+        if redirects_text := plan.redirects_file(config, sources):
+            staged.write("_redirects", redirects_text)
         for path, source in plan.static_files(site, (*loaded.posts, *loaded.pages)):
             staged.copy(path, source)
         watch.lap("feeds, search, sitemap, static files")
@@ -118,7 +125,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         seconds=time.perf_counter() - started,
         warnings=(*warnings, *cache_warnings),
         rendered=rendered_pages,
-        cached=len(pages) - rendered_pages,
+        cached=len(pages) + len(redirects) - rendered_pages,
         stages=tuple(watch.laps),
     )
 
