@@ -235,10 +235,17 @@ def static_files(site: Path, posts: Sequence[Post]) -> list[tuple[str, Path]]:
     for theme in (site / "theme", defaults.THEME):
         found.extend((rel, path) for path, rel in site_files(theme))
     content_dir = site / "content"
+    bundles = set()
+    for post in posts:
+        bundle = post.source.name == "index.md"
+        bundles.add(post.source.parent if bundle else post.source.with_suffix(""))
     for path, rel in site_files(content_dir):
         top = rel.split("/", 1)[0]
-        if rel == "products.yaml" or top in ("posts", "pages") or path.suffix == ".md":
+        if rel == "products.yaml" or path.suffix == ".md":
             continue
+        if top in ("posts", "pages") and any(p in bundles for p in path.parents):
+            continue  # published next to its post, below
+        # other files under posts/ and pages/ (posts/images/x.png) keep their path, as in Hugo
         found.append((rel, path))
     # a bundle (SLUG/index.md) or a folder named like the post: its files go next to its page
     for post in posts:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import posixpath
 import re
@@ -134,8 +135,6 @@ _FIELDS |= {
     "images": _images,
 }
 _IGNORED_FIELDS = {
-    "url": common.URL_FROM_SLUG,
-    "aliases": "quire writes no redirects",
     "layout": common.ONE_TEMPLATE,
     "type": common.ONE_TEMPLATE,
     "weight": "quire orders posts by date",
@@ -149,6 +148,32 @@ _IGNORED_FIELDS = {
     "translationkey": common.ONE_LANGUAGE,
     "resources": "bundle files are copied; resource metadata is not",
 }
+
+
+_IMAGE_KEYS = ("image", "cover", "thumbnail", "featured_image", "featureimage")
+
+
+def _urlize(text: str) -> str:
+    """Hugo's path sanitising: spaces to '-', no characters a path may not hold, lower case."""
+    text = re.sub(r"\s+", "-", text.strip())
+    return re.sub(r"[^\w.~+-]", "", text).lower()
+
+
+def _alias_path(alias: str, url: str) -> str:
+    """Hugo resolves an alias without a leading / against the page's folder."""
+    if alias.startswith("/"):
+        return alias
+    base = url if url.endswith("/") else url.rsplit("/", 1)[0] + "/"
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base.rstrip("/")), alias)) + (
+        "/" if alias.endswith("/") else ""
+    )
+
+
+_ONE_DIGIT_HOUR = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ])(\d)(:\d{2})")
+
+
+def _one_digit_hour(text: str) -> str:
+    return _ONE_DIGIT_HOUR.sub(r"\g<1>0\2\3", text.strip())
 
 
 def _is_leaf_bundle(folder: Path) -> bool:
@@ -367,15 +392,98 @@ class HugoSource(Source):
         if "title" not in out:
             out["title"] = common.title_from(stem)
             log.note(shown, None, f"no title; set to {out['title']!r}")
+        self._fix_date(out, shown, mapped.lines)
         kind = "post" if in_section and "date" in out else "page"
         section = inner.parts[0] if in_section else ""
         self._report_kind(kind, section, shown)
-        name = slugify(str(out.get("slug") or stem))
+        url = self.url_of(out, inner, stem)
+        name = common.slug_for(out.get("slug"), stem) or slugify(stem) or "untitled"
         name = common.unique_name(name, self.used[kind], slugify(section), shown, log)
-        if "slug" in out and slugify(str(out["slug"])) != name:
+        if "slug" in out and common.slug_for(out["slug"], stem) != name:
+            log.note(shown, mapped.lines.get("slug"), f"slug {out['slug']!r} written as {name!r}")
             out["slug"] = name
+        aliases = tuple(
+            _alias_path(a, url) for a in common.string_list(out.pop("aliases", None), False)
+        )
+        self._relative_images(out, url if bundle else None, shown, mapped.lines)
         bundle_dir = path.parent if bundle else None
-        return Doc(shown, kind, name, out, mapped.body, mapped.body_line, bundle_dir)
+        return Doc(shown, kind, name, out, mapped.body, mapped.body_line, bundle_dir, url, aliases)
+
+    def _fix_date(self, out: dict, shown: str, lines: dict[str, int]) -> None:
+        """Dates Hugo reads that quire's reader would refuse: one-digit hours, Unix times."""
+        for key in ("date", "updated"):
+            value = out.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                year = value if 1000 <= value <= 9998 else None
+                fixed = f"{year}-01-01" if year else dt.datetime.fromtimestamp(value, dt.UTC)
+                out[key] = fixed
+                self.log.note(
+                    shown,
+                    lines.get(key),
+                    f"{key}: {value} (a number; Hugo reads it as a Unix time) imported as "
+                    f"{fixed if isinstance(fixed, str) else fixed.isoformat()}",
+                )
+            elif isinstance(value, str) and (fixed := _one_digit_hour(value)) != value:
+                out[key] = fixed
+                self.log.mapped[f"{key} with a one-digit hour -> ISO 8601"] += 1
+
+    def _relative_images(self, out: dict, bundle_url: str | None, shown: str, lines) -> None:
+        """cover:/image:/thumbnail: relative to the post (a bundle) or the site root."""
+        for key in _IMAGE_KEYS:
+            value = out.get(key)
+            fixed = common.site_image(value, bundle_url)
+            if fixed != value:
+                out[key] = fixed
+                self.log.mapped[f"relative {key}: -> site path"] += 1
+
+    def url_of(self, out: dict, inner: Path, stem: str) -> str:
+        """The URL Hugo publishes a page at: url:, else the section's permalink pattern,
+        else /section/slug-or-file/ (uglyURLs: .html); paths lower-cased, as Hugo does."""
+        ugly = _ci(self.config, "uglyurls") is True
+        if isinstance(out.get("url"), str) and out["url"].strip():
+            url = "/" + out.pop("url").strip().lstrip("/")
+            return url.lower() if "." in url.rsplit("/", 1)[-1] else url.rstrip("/").lower() + "/"
+        bundle = inner.name.rsplit(".", 1)[0] == "index"
+        folders = inner.parts[:-2] if bundle else inner.parts[:-1]
+        section = folders[0] if folders else ""
+        pattern = self._pattern(section) if section else None
+        slug = out.get("slug")
+        if pattern is None:
+            last = _urlize(str(slug) if slug else stem)
+            url = "/" + "/".join([*(_urlize(f) for f in folders), last])
+            return url + ".html" if ugly else url + "/"
+        date = common.parse_date(out.get("date")) or dt.datetime(1970, 1, 1)
+        title = _urlize(str(out.get("title", "")))
+        values = {
+            "year": f"{date.year:04d}",
+            "month": f"{date.month:02d}",
+            "monthname": date.strftime("%B").lower(),
+            "day": f"{date.day:02d}",
+            "weekday": str(date.isoweekday() % 7),
+            "yearday": str(date.timetuple().tm_yday),
+            "section": _urlize(section),
+            "sections": "/".join(_urlize(f) for f in folders),
+            "title": title,
+            "slug": _urlize(str(slug)) if slug else title,
+            "filename": _urlize(stem),
+            "contentbasename": _urlize(stem),
+            "slugorfilename": _urlize(str(slug) if slug else stem),
+            "slugorcontentbasename": _urlize(str(slug) if slug else stem),
+        }
+        url = re.sub(r":(\w+)", lambda m: values.get(m.group(1).lower(), m.group(0)), pattern)
+        url = "/" + re.sub(r"/+", "/", url).strip("/")
+        if ugly and pattern.endswith("/"):
+            return url + ".html"
+        return url if "." in url.rsplit("/", 1)[-1] else url + "/"
+
+    def _pattern(self, section: str) -> str | None:
+        permalinks = _ci(self.config, "permalinks")
+        if not isinstance(permalinks, dict):
+            return None
+        page = _ci(permalinks, "page")
+        pattern = _ci(page, section.lower()) if isinstance(page, dict) else None
+        pattern = pattern or _ci(permalinks, section.lower())
+        return pattern if isinstance(pattern, str) else None
 
     def _report_kind(self, kind: str, section: str, shown: str) -> None:
         if section and kind == "page":

@@ -226,12 +226,17 @@ def _title(meta: dict, problem: Callable) -> str:
 _SAFE_SLUG = re.compile(r"[\w~-][\w.~-]*")
 
 
-def _slug(meta: dict, path: Path, problem: Callable) -> str:
-    given = meta.get("slug")
+def slug_for(given: object, stem: str) -> str:
+    """The slug quire gives a file: its `slug:` kept as written when it is one safe URL
+    segment (lower-cased), else made into one; no slug: the file name's ('' if impossible)."""
     if isinstance(given, str) and _SAFE_SLUG.fullmatch(given.lower()) and len(given) <= 100:
         return given.lower()
-    slug_source = given or (path.parent.name if path.name == "index.md" else path.stem)
-    slug = slugify(str(slug_source))
+    return slugify(str(given or stem))
+
+
+def _slug(meta: dict, path: Path, problem: Callable) -> str:
+    slug_source = meta.get("slug") or (path.parent.name if path.name == "index.md" else path.stem)
+    slug = slug_for(meta.get("slug"), slug_source)
     if not slug:
         problem("slug" if "slug" in meta else None, f"cannot make a URL slug from {slug_source!r}")
     return slug
