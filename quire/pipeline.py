@@ -102,7 +102,9 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         _write_search(staged, site_views.posts, cache)
         _write_feeds(staged, config, feed_jobs, cache, workers)
         staged.write("sitemap.xml", plan.sitemap_xml(config, plan.sitemap_urls(pages)))
-        staged.write("robots.txt", plan.ROBOTS.format(sitemap=config.absolute("/sitemap.xml")))
+        if not (site / "content" / "robots.txt").is_file():  # the site's own wins
+            robots = plan.ROBOTS.format(sitemap=config.absolute("/sitemap.xml"))
+            staged.write("robots.txt", robots)
         if redirects_text := plan.redirects_file(config, sources):
             staged.write("_redirects", redirects_text)
         for path, source in plan.static_files(site, (*loaded.posts, *loaded.pages)):

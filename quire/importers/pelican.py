@@ -9,6 +9,7 @@ import ast
 import datetime as dt
 import posixpath
 import re
+import unicodedata
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,15 @@ _SITE_KEYS = {
 }
 _USED = {"PATH", "PAGE_PATHS", "ARTICLE_PATHS", "STATIC_PATHS", "ARTICLE_URL", "ARTICLE_SAVE_AS"}
 _USED |= {"MENUITEMS", "USE_FOLDER_AS_CATEGORY", "SLUGIFY_SOURCE", "PAGE_EXCLUDES"}
-_USED |= {"ARTICLE_EXCLUDES"}
+_USED |= {"ARTICLE_EXCLUDES", "PAGE_URL", "PAGE_SAVE_AS", "DEFAULT_CATEGORY", "EXTRA_PATH_METADATA"}
+_USED |= {"MARKDOWN", "OUTPUT_PATH"}
+# Pelican's defaults for the settings that decide URLs
+_URL_DEFAULTS = {
+    "ARTICLE_URL": "{slug}.html",
+    "ARTICLE_SAVE_AS": "{slug}.html",
+    "PAGE_URL": "pages/{slug}.html",
+    "PAGE_SAVE_AS": "pages/{slug}.html",
+}
 _PERMALINK_TOKENS = (("{date:%Y}", "{year}"), ("{date:%m}", "{month}"), ("{date:%d}", "{day}"))
 
 
@@ -106,13 +115,8 @@ def _setting_note(key: str, value: Any) -> str | None:
 
 
 def _permalink(conf: dict) -> str | None:
-    url = conf.get("ARTICLE_URL")
+    url = conf.get("ARTICLE_URL", _URL_DEFAULTS["ARTICLE_URL"])
     if not isinstance(url, str):
-        save = conf.get("ARTICLE_SAVE_AS")
-        if not isinstance(save, str) or not save.endswith("/index.html"):
-            return None
-        url = save[: -len("index.html")]
-    if not url.endswith("/"):
         return None
     for token, repl in _PERMALINK_TOKENS:
         url = url.replace(token, repl)
@@ -182,6 +186,56 @@ _DATES = (
 )
 
 
+def pelican_slugify(text: str) -> str:
+    """Pelican's default slugify: ASCII, lower case, word characters (underscores kept)
+    and '-', runs of spaces and dashes to one '-'."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^\w\s-]", "", text.lower()).strip()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+_ORDINAL = re.compile(r"(\d)(st|nd|rd|th)\b", re.I)
+_WEEKDAY = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", re.I)
+_FREE_FORMS = (
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %d %Y",
+    "%b %d %Y",
+    "%m-%d-%Y %H:%M",
+    "%m-%d-%Y",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+    "%d %B %Y %H:%M",
+    "%B %d %Y %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%d.%m.%Y",
+)
+
+
+def free_form_date(text: str) -> dt.datetime | dt.date | None:
+    """The free-form dates Pelican's dateutil reading accepts and quire's does not:
+    '21st of July 2025', 'Thu 9th of October 2025', '07-19-2023 13:00' (month first, as
+    dateutil reads it). ISO dates are left alone (None), and so is what this cannot read."""
+    value = text.strip()
+    if common.parse_date(value) is not None and value[:4].isdigit():
+        return None
+    cleaned = _WEEKDAY.sub("", value)
+    cleaned = _ORDINAL.sub(r"\1", cleaned)
+    cleaned = re.sub(r"\bof\b|,", " ", cleaned, flags=re.I)
+    cleaned = " ".join(cleaned.split())
+    for fmt in _FREE_FORMS:
+        try:
+            parsed = dt.datetime.strptime(cleaned, fmt)
+        except ValueError:
+            continue
+        return parsed if "%H" in fmt else parsed.date()
+    return None
+
+
 def pelican_date(value: Any) -> Any:
     """Pelican dates are naive local times; keep them naive so site.toml timezone applies."""
     if not isinstance(value, str):
@@ -231,8 +285,6 @@ _FIELDS |= {
 _IGNORED_FIELDS = {
     "lang": common.ONE_LANGUAGE,
     "translation": common.ONE_LANGUAGE,
-    "save_as": common.URL_FROM_SLUG,
-    "url": common.URL_FROM_SLUG,
     "template": common.ONE_TEMPLATE,
 }
 
@@ -295,19 +347,13 @@ class PelicanSource(Source):
             common.site_value(
                 "permalink", pattern, CONF, lines.get("ARTICLE_URL"), self.log, site, "ARTICLE_URL"
             )
-        elif "ARTICLE_URL" in conf or "ARTICLE_SAVE_AS" in conf:
-            key = "ARTICLE_URL" if "ARTICLE_URL" in conf else "ARTICLE_SAVE_AS"
+        else:
+            key = "ARTICLE_URL"
             self.log.note(
                 CONF,
                 lines.get(key),
-                f"{key} = {conf[key]!r} not mapped: quire permalinks are folders "
-                "built from {slug}, {year}, {month}, {day}; using /posts/{slug}/",
-            )
-        else:
-            self.log.note(
-                CONF,
-                None,
-                "Pelican's default article URL is /{slug}.html; quire uses /posts/{slug}/",
+                f"{key} = {conf.get(key)!r} has no quire permalink equivalent: every post "
+                "keeps its URL through its own url: front matter",
             )
 
     def _menu(self, site: dict) -> None:
@@ -371,9 +417,20 @@ class PelicanSource(Source):
             message = f"not copied: content/{inner.as_posix()} is where quire keeps posts/pages"
             self.log.note(shown, None, message)
         else:
-            common.copy(path, self.dst / "content" / inner, shown, self.log)
-            self.statics[inner.as_posix()] = "/" + inner.as_posix()
+            target = self._extra_path(inner)
+            common.copy(path, self.dst / "content" / target, shown, self.log)
+            self.statics[inner.as_posix()] = "/" + target
         return None
+
+    def _extra_path(self, inner: Path) -> str:
+        """Where Pelican publishes a static file: EXTRA_PATH_METADATA's path, else its own."""
+        extra = self.conf.get("EXTRA_PATH_METADATA")
+        meta = extra.get(inner.as_posix()) if isinstance(extra, dict) else None
+        target = meta.get("path") if isinstance(meta, dict) else None
+        if isinstance(target, str) and target.strip("/") and ".." not in target.split("/"):
+            self.log.mapped["EXTRA_PATH_METADATA path -> published there"] += 1
+            return target.strip("/")
+        return inner.as_posix()
 
     def _document(self, path: Path, inner: Path, kind: str) -> Doc | None:
         shown, log, conf = self.rel(path), self.log, self.conf
@@ -389,17 +446,70 @@ class PelicanSource(Source):
         if kind == "post" and "date" not in out:
             log.note(shown, None, "no Date: quire posts need one; imported as a page")
             kind = "page"
-        if "slug" not in out:
+        if "slug" not in out or not str(out["slug"]).strip():
             source = path.stem if conf.get("SLUGIFY_SOURCE") == "basename" else str(out["title"])
-            out["slug"] = slugify(source)
+            out["slug"] = pelican_slugify(source)
             log.mapped["no Slug -> slug from title (as Pelican does)"] += 1
-        out["slug"] = name = common.unique_name(
-            slugify(str(out["slug"])), self.used[kind], "", shown, log
-        )
+        pelican_slug = str(out["slug"]).strip()
+        if kind == "post" and not out.get("category"):
+            out["category"] = str(conf.get("DEFAULT_CATEGORY", "misc"))
+            log.mapped["no Category -> DEFAULT_CATEGORY"] += 1
+        self._date(out, shown, mapped.lines)
+        for key in ("cover", "image", "thumbnail", "featured_image", "og_image"):
+            if (fixed := common.site_image(out.get(key), None)) != out.get(key):
+                out[key] = fixed
+                log.mapped[f"relative {key}: -> site path (as themes print it after SITEURL/)"] += 1
+        wanted = common.slug_for(pelican_slug, path.stem) or slugify(path.stem) or "untitled"
+        name = common.unique_name(wanted, self.used[kind], "", shown, log)
+        if name != pelican_slug:
+            log.note(
+                shown,
+                mapped.lines.get("slug"),
+                f"slug {pelican_slug!r} written as {name!r}; its URL is kept",
+            )
+        out["slug"] = name
+        url, aliases = self._urls(out, pelican_slug, kind, shown)
         common.check_dates(out, shown, mapped.lines, log)
         if kind == "page":
             log.mapped["content/pages/* -> content/pages/*"] += 1
-        return Doc(shown, kind, name, out, mapped.body, mapped.body_line)
+        return Doc(shown, kind, name, out, mapped.body, mapped.body_line, None, url, aliases)
+
+    def _date(self, out: dict, shown: str, lines: dict[str, int]) -> None:
+        for key in ("date", "updated"):
+            value = out.get(key)
+            if isinstance(value, str):
+                fixed = free_form_date(value)
+                if fixed is None:
+                    continue  # check_dates reports it
+                out[key] = fixed
+                self.log.note(shown, lines.get(key), f"{key} {value!r} read as {fixed.isoformat()}")
+
+    def _urls(self, out: dict, slug: str, kind: str, shown: str) -> tuple[str | None, tuple]:
+        """(URL Pelican links to, other URL it answers at: the file SAVE_AS writes)."""
+        if isinstance(out.get("url"), str) and out["url"].strip():
+            url = "/" + out.pop("url").strip().lstrip("/")
+            return url, ()
+        out.pop("save_as", None)
+        prefix = "ARTICLE" if kind == "post" else "PAGE"
+        date = common.parse_date(out.get("date")) or dt.datetime(1970, 1, 1)
+        values = {
+            "slug": slug,
+            "date": date,
+            "category": pelican_slugify(str(out.get("category", ""))),
+            "author": pelican_slugify(str(out.get("author", self.conf.get("AUTHOR", "")))),
+            "lang": str(self.conf.get("DEFAULT_LANG", "en")),
+        }
+        found = []
+        for key in (f"{prefix}_URL", f"{prefix}_SAVE_AS"):
+            pattern = self.conf.get(key, _URL_DEFAULTS[key])
+            try:
+                path = "/" + str(pattern).format(**values).lstrip("/")
+            except (KeyError, ValueError, AttributeError, IndexError) as err:
+                self.log.note(CONF, self.lines.get(key), f"{key} cannot be applied: {err}")
+                return None, ()
+            found.append(path.removesuffix("index.html"))
+        url, saved = found
+        return url, (saved,) if saved != url else ()
 
     def _folder_category(self, out: dict, inner: Path) -> None:
         if self.conf.get("USE_FOLDER_AS_CATEGORY", True):
