@@ -45,6 +45,7 @@ from typing import Any
 
 import yaml
 
+from quire import defaults
 from quire.config import DEFAULT_PERMALINK, SCHEMA
 from quire.files import site_files
 from quire.index.taxonomy import slugify
@@ -54,7 +55,8 @@ from quire.urls import own_path
 
 MARKDOWN_EXTS = {".md", ".markdown", ".mdown", ".mkd", ".mkdn"}
 OTHER_MARKUP_EXTS = {".rst", ".adoc", ".asciidoc", ".org", ".pandoc", ".pdc", ".ipynb"}
-QUIRE_SHORTCODES = {"buy", "related"}
+# the shortcodes quire ships (quire/defaults/templates/shortcodes/)
+QUIRE_SHORTCODES = {p.stem for p in (defaults.TEMPLATES / "shortcodes").glob("*.html")}
 FIELD_ORDER = ("title", "date", "updated", "slug", "tags", "category", "categories", "summary")
 FIELD_ORDER += ("draft", "author", "image")
 

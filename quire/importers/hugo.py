@@ -497,7 +497,11 @@ class HugoSource(Source):
 
     def rewrite(self, docs: list[Doc], permalink: str) -> list[Doc]:
         refs = _ref_index(docs, permalink)
-        return [_shortcodes(doc, refs, self.log) for doc in docs]
+        unknown: dict[str, tuple[str, int]] = {}
+        closers: set[str] = set()
+        out = [_shortcodes(doc, refs, self.log, unknown, closers) for doc in docs]
+        write_passthroughs(self.dst, unknown, closers, self.log)
+        return out
 
     # ----------------------------------------------------------------------- folders
 
@@ -548,15 +552,6 @@ class HugoSource(Source):
                     "not imported: Go templates and assets do not carry over; "
                     "quire uses its own theme",
                 )
-        for folder in ("layouts/shortcodes", "layouts/_shortcodes"):
-            found = sorted((self.src / folder).glob("*.html"))
-            for path in (p for p in found if p.stem not in common.QUIRE_SHORTCODES):
-                self.log.note(
-                    self.rel(path),
-                    None,
-                    f"shortcode template '{path.stem}' not converted; write "
-                    f"templates/shortcodes/{path.stem}.html (Jinja) in the new site",
-                )
 
 
 def _parse_config(suffix: str, text: str) -> Any:
@@ -584,8 +579,8 @@ def _menu_item(entry: dict) -> dict | None:
 # --------------------------------------------------------------------------- shortcodes
 
 _SHORTCODE = re.compile(
-    r"\{\{(?P<o>[<%])\s*highlight\s+(?P<lang>[\w+#-]+)[^}]*?[>%]\}\}\n?(?P<code>.*?)"
-    r"\{\{[<%]\s*/highlight\s*[>%]\}\}"
+    r"\{\{(?P<o>[<%])\s*highlight\s+(?P<lang>[\w+#-]+)(?P<opts>[^}]*?)[>%]\}\}\n?(?P<code>.*?)"
+    r"\{\{[<%]\s*/\s*highlight\s*[>%]\}\}"
     r"|\{\{(?P<open>[<%])\s*(?P<close>/?)\s*(?P<name>[A-Za-z0-9_][\w/.-]*)(?P<args>.*?)\s*[>%]\}\}",
     re.S,
 )
@@ -616,20 +611,15 @@ def _find_ref(refs: dict[str, str], key: str) -> str | None:
     return url or (refs.get(posixpath.basename(posixpath.splitext(key)[0])) if key else None)
 
 
-def _figure(args: str, log: Log) -> str | None:
-    attrs = {
-        a.group(1).lower(): a.group(2) or a.group(3) or a.group(4) for a in _ATTR.finditer(args)
-    }
-    if not attrs.get("src"):
-        return None
-    log.mapped["{{< figure >}} -> Markdown image"] += 1
-    alt = (attrs.get("alt") or attrs.get("caption") or "").replace("]", "")
-    image = f"![{alt}]({attrs['src']})"
-    return image + (f"\n*{attrs['caption']}*" if attrs.get("caption") else "")
-
-
-def _shortcodes(doc: Doc, refs: dict[str, str], log: Log) -> Doc:
-    """Keep buy/related, turn figure/highlight/ref into Markdown, report the rest by line."""
+def _shortcodes(
+    doc: Doc,
+    refs: dict[str, str],
+    log: Log,
+    unknown: dict[str, tuple[str, int]],
+    closers: set[str],
+) -> Doc:
+    """Keep the shortcodes quire ships, turn highlight into fences and ref into site paths,
+    collect the others (`unknown`: name -> first use) for passthrough templates."""
 
     def line_of(pos: int) -> int:
         return doc.body_line + doc.body.count("\n", 0, pos)
@@ -653,23 +643,52 @@ def _shortcodes(doc: Doc, refs: dict[str, str], log: Log) -> Doc:
             return m.group(0)  # quire leaves shortcodes in code alone too
         if m.group("code") is not None:
             log.mapped["{{< highlight >}} -> fenced code block"] += 1
+            if opts := m.group("opts").strip().strip("\"'"):
+                message = f"highlight options {opts!r} dropped (quire's fenced code has none)"
+                log.note(doc.rel, line_of(m.start()), message)
             code = m.group("code")
             return f"```{m.group('lang')}\n{code}{'' if code.endswith(chr(10)) else chr(10)}```"
         name = m.group("name")
-        if m.group("close") or name in common.QUIRE_SHORTCODES:
-            if name in common.QUIRE_SHORTCODES:
-                log.mapped[f"{{{{< {name} >}}}} kept"] += 1
-            return m.group(0)
-        if name == "figure" and (image := _figure(m.group("args"), log)) is not None:
-            return image
-        if name in ("ref", "relref"):
+        if name in ("ref", "relref") and not m.group("close"):
             return ref(m, name)
-        log.note(
-            doc.rel,
-            line_of(m.start()),
-            f"shortcode '{name}' kept but quire has no such shortcode: add "
-            f"templates/shortcodes/{name}.html or edit the post (the build stops on it)",
-        )
+        if m.group("close"):
+            closers.add(name)
+        elif name in common.QUIRE_SHORTCODES:
+            log.mapped[f"{{{{< {name} >}}}} kept (quire ships it)"] += 1
+        else:
+            unknown.setdefault(name, (doc.rel, line_of(m.start())))
         return m.group(0)
 
     return common.with_body(doc, _SHORTCODE.sub(replace, doc.body))
+
+
+_PASSTHROUGH_BLOCK = """{{#- Written by `quire import hugo`: Hugo's '{name}' shortcode has no quire
+    equivalent yet; this shows its inner content as it is. Restyle it as you like. -#}}
+<div class="shortcode shortcode--{name}">{{{{ inner or "" }}}}</div>
+"""
+_PASSTHROUGH_INLINE = """{{#- Written by `quire import hugo`: Hugo's '{name}' shortcode has no quire
+    equivalent yet; this shows a visible placeholder. Write the real template here. -#}}
+<span class="shortcode shortcode--{name}">[{name}{{% for a in args %}} {{{{ a }}}}{{% endfor %}}]</span>
+"""
+
+
+def write_passthroughs(
+    dst: Path, unknown: dict[str, tuple[str, int]], closers: set[str], log: Log
+) -> None:
+    """A template for each shortcode quire does not ship, so the site builds; reported."""
+    folder = dst / "templates" / "shortcodes"
+    for name, (rel, line) in sorted(unknown.items()):
+        if not re.fullmatch(r"[A-Za-z_][\w-]*", name):
+            log.note(rel, line, f"shortcode '{name}': no template written (not a file name)")
+            continue
+        paired = name in closers
+        folder.mkdir(parents=True, exist_ok=True)
+        text = (_PASSTHROUGH_BLOCK if paired else _PASSTHROUGH_INLINE).format(name=name)
+        (folder / f"{name}.html").write_text(text, encoding="utf-8")
+        what = "shows its inner content" if paired else "shows a placeholder"
+        log.note(
+            rel,
+            line,
+            f"shortcode '{name}' has no quire equivalent: wrote templates/shortcodes/{name}.html "
+            f"({what}); restyle it",
+        )
