@@ -30,6 +30,20 @@ class RelatedSettings:
     weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
 
 
+ENGINES = ("commonmark", "python-markdown")
+
+
+@dataclass(frozen=True)
+class MarkdownSettings:
+    """site.toml [markdown]: which engine renders bodies (see README), its extensions
+    (python-markdown: as Pelican's MARKDOWN setting names them) and code line numbers."""
+
+    engine: str = "commonmark"
+    smart: bool = True
+    extensions: tuple[str, ...] = ()
+    line_numbers: bool = False
+
+
 @dataclass(frozen=True)
 class MenuItem:
     name: str
@@ -52,6 +66,7 @@ class SiteConfig:
     feed_size: int = 20
     menu: tuple[MenuItem, ...] = ()
     related: RelatedSettings = field(default_factory=RelatedSettings)
+    markdown: MarkdownSettings = field(default_factory=MarkdownSettings)
     deploy: Any = field(default_factory=lambda: MappingProxyType({}))
     params: Any = field(default_factory=lambda: MappingProxyType({}))
 
@@ -157,6 +172,7 @@ SCHEMA: dict[str, Callable[[Any], str | None]] = {
     "feed_size": _positive_int,
     "menu": _menu,
     "related": _table,
+    "markdown": _table,
     "deploy": _table,
     "params": _table,
 }
@@ -180,6 +196,18 @@ RELATED_SCHEMA: dict[str, Callable[[Any], str | None]] = {
     "weights": _table,
 }
 WEIGHT_KEYS = ("text", "tags", "category", "date")
+MARKDOWN_SCHEMA: dict[str, Callable[[Any], str | None]] = {
+    "engine": lambda v: (
+        None if v in ENGINES else f"must be one of {', '.join(repr(e) for e in ENGINES)}"
+    ),
+    "smart": lambda v: None if isinstance(v, bool) else "must be true or false",
+    "extensions": lambda v: (
+        None
+        if isinstance(v, list) and all(isinstance(x, str) and x for x in v)
+        else "must be a list of extension names"
+    ),
+    "line_numbers": lambda v: None if isinstance(v, bool) else "must be true or false",
+}
 
 DEFAULT_MENU = (
     MenuItem("Home", "/"),
@@ -234,6 +262,7 @@ def parse_config(
     if "title" not in data:
         problems.append(Problem(shown, 1, "missing required key 'title'"))
     related = _related_settings(values.pop("related", {}) or {}, shown, text, problems)
+    markdown = _markdown_settings(values.pop("markdown", {}) or {}, shown, text, problems)
     if problems:
         return None, problems
     if "base_url" in values and not values["base_url"].endswith("/"):
@@ -245,6 +274,7 @@ def parse_config(
         if menu is not None
         else DEFAULT_MENU,
         related=related,
+        markdown=markdown,
         deploy=MappingProxyType(values.get("deploy", {})),
         params=MappingProxyType(values.get("params", {})),
     )
@@ -284,3 +314,20 @@ def _related_settings(
         else:
             weights[key] = float(value)
     return RelatedSettings(**values, weights=MappingProxyType(weights))
+
+
+def _markdown_settings(
+    table: dict, shown: str, text: str, problems: list[Problem]
+) -> MarkdownSettings:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        check = MARKDOWN_SCHEMA.get(key)
+        line = key_line(text, key, "markdown")
+        if check is None:
+            known = ", ".join(MARKDOWN_SCHEMA)
+            problems.append(Problem(shown, line, f"unknown key 'markdown.{key}' (known: {known})"))
+        elif error := check(value):
+            problems.append(Problem(shown, line, f"'markdown.{key}' {error}"))
+        else:
+            values[key] = tuple(value) if key == "extensions" else value
+    return MarkdownSettings(**values)

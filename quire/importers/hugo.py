@@ -90,7 +90,7 @@ _SITE = (
 )
 _SITE_HANDLED = {"title", "baseurl", "pagination", "paginate", "languagecode", "params"}
 _SITE_HANDLED |= {"defaultcontentlanguage", "timezone", "author", "permalinks", "menu", "menus"}
-_SITE_HANDLED |= {"related", "taxonomies", "contentdir"}
+_SITE_HANDLED |= {"related", "taxonomies", "contentdir", "permalinks", "uglyurls", "markup"}
 
 
 # --------------------------------------------------------------------------- front matter
@@ -211,6 +211,7 @@ class HugoSource(Source):
         self._menu(_ci(config, "menus") or _ci(config, "menu"), site)
         self._related(_ci(config, "related"), site)
         self._taxonomies(_ci(config, "taxonomies"))
+        self._markup(_ci(config, "markup"), site)
         for key in config:
             if key.lower() not in _SITE_HANDLED:
                 why = "not used by quire" if key.lower() in _CONFIG_IGNORED else "not mapped"
@@ -267,6 +268,19 @@ class HugoSource(Source):
             return
         out = "/" + out.strip("/") + "/"
         common.site_value("permalink", out, where, None, self.log, site, "permalinks.posts")
+
+    def _markup(self, markup: Any, site: dict) -> None:
+        """Hugo renders with Goldmark (CommonMark, typographer on); code line numbers from
+        markup.highlight.lineNos."""
+        table: dict[str, Any] = {"engine": "commonmark"}
+        goldmark = _ci(markup, "goldmark")
+        typographer = _ci(_ci(goldmark, "extensions"), "typographer")
+        if typographer is False or _ci(typographer, "disable") is True:
+            table["smart"] = False
+        if _ci(_ci(markup, "highlight"), "linenos") is True:
+            table["line_numbers"] = True
+            self.log.mapped[f"{self.config_name}: markup.highlight.lineNos -> line_numbers"] += 1
+        site["markdown"] = table
 
     def _menu(self, menus: Any, site: dict) -> None:
         main = _ci(menus, "main") if isinstance(menus, dict) else None

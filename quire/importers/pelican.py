@@ -34,8 +34,13 @@ _SITE_KEYS = {
 _USED = {"PATH", "PAGE_PATHS", "ARTICLE_PATHS", "STATIC_PATHS", "ARTICLE_URL", "ARTICLE_SAVE_AS"}
 _USED |= {"MENUITEMS", "USE_FOLDER_AS_CATEGORY", "SLUGIFY_SOURCE", "PAGE_EXCLUDES"}
 _USED |= {"ARTICLE_EXCLUDES", "PAGE_URL", "PAGE_SAVE_AS", "DEFAULT_CATEGORY", "EXTRA_PATH_METADATA"}
-_USED |= {"MARKDOWN", "OUTPUT_PATH"}
+_USED |= {"MARKDOWN", "OUTPUT_PATH", "TYPOGRIFY"}
 # Pelican's defaults for the settings that decide URLs
+_PELICAN_EXTENSIONS = (
+    "markdown.extensions.codehilite",
+    "markdown.extensions.extra",
+    "markdown.extensions.meta",
+)
 _URL_DEFAULTS = {
     "ARTICLE_URL": "{slug}.html",
     "ARTICLE_SAVE_AS": "{slug}.html",
@@ -318,7 +323,31 @@ class PelicanSource(Source):
             common.site_value("base_url", url, "publishconf.py", line, self.log, site, "SITEURL")
         self._permalink(site)
         self._menu(site)
+        self._markdown(site)
         return site
+
+    def _markdown(self, site: dict) -> None:
+        """Bodies render as Pelican rendered them: Python-Markdown with the site's extensions
+        (Pelican's default: codehilite, extra, meta) and no smart punctuation (TYPOGRIFY)."""
+        conf = self.conf.get("MARKDOWN")
+        names: list[str] = []
+        if isinstance(conf, dict):
+            names += [str(e) for e in conf.get("extensions", ()) if isinstance(e, str)]
+            configs = conf.get("extension_configs")
+            names += (
+                [str(k) for k in configs if str(k) not in names]
+                if isinstance(configs, dict)
+                else []
+            )
+        else:
+            names = list(_PELICAN_EXTENSIONS)
+        site["markdown"] = {
+            "engine": "python-markdown",
+            "smart": self.conf.get("TYPOGRIFY") is True,
+            "extensions": names,
+        }
+        where = "MARKDOWN" if isinstance(conf, dict) else "Pelican's default MARKDOWN"
+        self.log.mapped[f"{CONF}: {where} -> site.toml [markdown] python-markdown"] += 1
 
     def _setting(self, key: str, value: Any, publish: dict, site: dict) -> None:
         line = self.lines.get(key)
