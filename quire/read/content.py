@@ -230,7 +230,8 @@ def slug_for(given: object, stem: str) -> str:
     """The slug quire gives a file: its `slug:` kept as written when it is one safe URL
     segment (lower-cased), else made into one; no slug: the file name's ('' if impossible)."""
     if isinstance(given, str) and _SAFE_SLUG.fullmatch(given.lower()) and len(given) <= 100:
-        return given.lower()
+        if not slugify(given).endswith("-"):  # slugify defuses 'con', 'nul'... with a '-'
+            return given.lower()
     return slugify(str(given or stem))
 
 
