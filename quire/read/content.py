@@ -229,9 +229,9 @@ _SAFE_SLUG = re.compile(r"[\w~-][\w.~-]*")
 def slug_for(given: object, stem: str) -> str:
     """The slug quire gives a file: its `slug:` kept as written when it is one safe URL
     segment (lower-cased), else made into one; no slug: the file name's ('' if impossible)."""
-    if isinstance(given, str) and _SAFE_SLUG.fullmatch(given.lower()) and len(given) <= 100:
-        if not slugify(given).endswith("-"):  # slugify defuses 'con', 'nul'... with a '-'
-            return given.lower()
+    kept = isinstance(given, str) and _SAFE_SLUG.fullmatch(given.lower()) and len(given) <= 100
+    if kept and not slugify(given).endswith("-"):  # slugify defuses 'con', 'nul'... with '-'
+        return given.lower()
     return slugify(str(given or stem))
 
 
