@@ -253,3 +253,24 @@ def test_permalink_refuses_unknown_placeholders_and_format_specs(site, pattern):
     write(site / "site.toml", f'title = "T"\npermalink = "{pattern}"\n')
     code, _, err = build_site(site)
     assert code == 1 and "site.toml:2: 'permalink'" in err
+
+
+def test_import_moves_a_page_off_quire_own_url_and_reports_it(tmp_path):
+    src = tmp_path / "src"
+    write(src / "hugo.toml", 'title = "H"\n')
+    write(src / "content/search.md", "---\ntitle: Find things\n---\nSearch here.\n")
+    write(src / "content/posts/a.md", "---\ntitle: A\ndate: 2024-01-01\n---\nA\n")
+    report = import_hugo(src, tmp_path / "dst")
+    assert "URL /search/ is taken by quire's own page /search/: moved to /search-page/" in (
+        report.render()
+    )
+    code, _, err = build_site(tmp_path / "dst", tmp_path / "out")
+    assert code == 0, err
+    _, page = resolve(tmp_path / "out", "/search-page/")
+    assert page.xpath("string(//h1)").strip() == "Find things"
+
+
+def test_unreadable_shortcode_is_a_build_error_with_line(site):
+    write(site / "content/posts/a.md", '---\ntitle: A\ndate: 2024-01-01\n---\n\nx {{< "x" >}}\n')
+    code, _, err = build_site(site)
+    assert code == 1 and "content/posts/a.md:6: shortcode has no name" in err
