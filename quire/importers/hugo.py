@@ -399,6 +399,7 @@ class HugoSource(Source):
         if mapped is None:
             return None
         out = mapped.meta
+        self._fix_date(out, shown, mapped.lines)
         common.check_dates(out, shown, mapped.lines, log)
         bundle = path.stem == "index"
         stem = path.parent.name if bundle else path.stem
@@ -406,7 +407,6 @@ class HugoSource(Source):
         if "title" not in out:
             out["title"] = common.title_from(stem)
             log.note(shown, None, f"no title; set to {out['title']!r}")
-        self._fix_date(out, shown, mapped.lines)
         kind = "post" if in_section and "date" in out else "page"
         section = inner.parts[0] if in_section else ""
         self._report_kind(kind, section, shown)
