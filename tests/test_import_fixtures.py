@@ -274,3 +274,17 @@ def test_unreadable_shortcode_is_a_build_error_with_line(site):
     write(site / "content/posts/a.md", '---\ntitle: A\ndate: 2024-01-01\n---\n\nx {{< "x" >}}\n')
     code, _, err = build_site(site)
     assert code == 1 and "content/posts/a.md:6: shortcode has no name" in err
+
+
+def test_line_numbers_setting_adds_a_gutter(site, tmp_path):
+    write(site / "site.toml", 'title = "T"\n[markdown]\nline_numbers = true\n')
+    write(
+        site / "content/posts/a.md",
+        "---\ntitle: A\ndate: 2024-01-01\n---\n\n```python\na = 1\nb = 2\nc = 3\n```\n",
+    )
+    code, _, err = build_site(site, tmp_path / "o")
+    assert code == 0, err
+    doc = lxml_html.fromstring((tmp_path / "o/posts/a/index.html").read_bytes())
+    gutter = doc.xpath("string(//table[@class='lntable']//td[1])")
+    assert gutter.split() == ["1", "2", "3"]
+    assert "b = 2" in doc.xpath("string(//table[@class='lntable']//td[2])")

@@ -3,7 +3,9 @@ templates; in worker processes when there are many, from the cache when nothing 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,7 +119,29 @@ def _body_of(ctx: BodyContext, post: Post) -> BodyOutcome:
     body, found = render_body(
         post.body, post.body_line, display_path(post.source, ctx.site), renderer
     )
+    if ctx.loaded.config.markdown.line_numbers:
+        body = dataclasses.replace(body, html=with_line_numbers(body.html))
     return BodyOutcome(body, tuple(found), tuple(products.asked))
+
+
+_CODE_BLOCK = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S)
+
+
+def with_line_numbers(html: str) -> str:
+    """[markdown] line_numbers (Hugo's markup.highlight.lineNos, in a table as Hugo's
+    lineNumbersInTable does): each code block gets a gutter of line numbers before it."""
+
+    def gutter(match: re.Match) -> str:
+        block = match.group(0)
+        inner = block[block.index(">") + 1 : -len("</pre>")]
+        count = max(1, inner.rstrip("\n").count("\n") + 1)
+        numbers = "".join(f'<span class="lnt">{n}\n</span>' for n in range(1, count + 1))
+        return (
+            '<table class="lntable"><tr><td class="lntd"><pre class="lnt-gutter" aria-hidden="true">'
+            f'{numbers}</pre></td><td class="lntd">{block}</td></tr></table>'
+        )
+
+    return _CODE_BLOCK.sub(gutter, html)
 
 
 def _body_at(state: tuple[BodyContext, Sequence[Post]], index: int) -> BodyOutcome:
@@ -125,8 +149,8 @@ def _body_at(state: tuple[BodyContext, Sequence[Post]], index: int) -> BodyOutco
     return _body_of(ctx, posts[index])
 
 
-def _body_key(post: Post) -> bytes:
-    return digest((str(post.source), post.body, post.body_line))
+def _body_key(post: Post, config: SiteConfig) -> bytes:
+    return digest((str(post.source), post.body, post.body_line, config.markdown))
 
 
 class _Dependencies:
@@ -182,7 +206,9 @@ def render_bodies(
     deps = _Dependencies(ctx, cache.memo("templates") if cache is not None else Memo())
     found: dict[int, RenderedBody] = {}
     for i, post in enumerate(everything):
-        hit = memo.recall(_body_key(post), stamp=lambda outcome, p=post: deps.of(p, outcome))
+        hit = memo.recall(
+            _body_key(post, loaded.config), stamp=lambda outcome, p=post: deps.of(p, outcome)
+        )
         if hit is not MISSING:
             found[i] = hit.body
     todo = [i for i in range(len(everything)) if i not in found]
@@ -196,6 +222,6 @@ def render_bodies(
         found[i] = outcome.body
         problems.extend(outcome.problems)
         if cache is not None and not outcome.problems:
-            memo.keep(_body_key(post), outcome, deps.of(post, outcome))
+            memo.keep(_body_key(post, loaded.config), outcome, deps.of(post, outcome))
     rendered = [Rendered(post, found[i]) for i, post in enumerate(everything)]
     return rendered, problems
