@@ -134,7 +134,8 @@ def with_line_numbers(html: str) -> str:
     def gutter(match: re.Match) -> str:
         block = match.group(0)
         inner = block[block.index(">") + 1 : -len("</pre>")]
-        count = max(1, inner.rstrip("\n").count("\n") + 1)
+        text = re.sub(r"<[^>]*>", "", inner).rstrip("\n")
+        count = max(1, text.count("\n") + 1)
         numbers = "".join(f'<span class="lnt">{n}\n</span>' for n in range(1, count + 1))
         return (
             '<table class="lntable"><tr><td class="lntd"><pre class="lnt-gutter" aria-hidden="true">'
