@@ -515,7 +515,13 @@ class PelicanSource(Source):
 
     def _urls(self, out: dict, slug: str, kind: str, shown: str) -> tuple[str | None, tuple]:
         """(URL Pelican links to, other URL it answers at: the file SAVE_AS writes)."""
-        if isinstance(out.get("url"), str) and out["url"].strip():
+        given = out.get("url")
+        if isinstance(given, str) and given.strip().startswith(("http://", "https://", "//")):
+            # a link post: the theme links elsewhere, the page is still written at SAVE_AS
+            out.pop("url")
+            out.setdefault("link", common.site_image(given.strip(), None))
+            self.log.mapped["url: (an external link) -> link: (the page keeps its own URL)"] += 1
+        elif isinstance(given, str) and given.strip():
             url = "/" + out.pop("url").strip().lstrip("/")
             return url, ()
         out.pop("save_as", None)
