@@ -1,10 +1,19 @@
 #!/usr/bin/env python3
-"""Markdown engines for issue 12, measured side by side in one process.
+"""Markdown engines, measured side by side in one process.
 
-    python bench/markdown_engines.py [--posts 20] [--repeat 30] [--hostile-timeout 20]
+    python bench/markdown_engines.py [--corpus-posts 1000] [--rounds 3]
+    python bench/markdown_engines.py --candidates [--posts 20] [--repeat 30]
 
-Needs: pip install pyromark cmarkgfm markdown-it-py mdit-py-plugins linkify-it-py
-(plus quire itself for the Python-Markdown baseline). For every engine it prints:
+By default: quire's body render (`render/markdown.py:render_body`: shortcodes expanded,
+the engine, Pygments highlighting, restore, TOC, word count) over a 1000-post generated
+corpus, with the default engine (CommonMark + GFM on pyromark) and with
+`engine = "python-markdown"`, in the same run, rounds interleaved so machine load hits
+both alike; CPU time (time.process_time) per post, median of the rounds, and the ratio.
+Shortcodes are drawn by a small Python callback (the Jinja drawing is the same for both
+engines and not the engine's cost).
+
+With --candidates, the engine survey behind the choice (needs pip install pyromark
+cmarkgfm markdown-it-py mdit-py-plugins linkify-it-py). For every engine it prints:
 
 - CommonMark 0.31.2 and GFM extension example pass counts (tests/fixtures/commonmark/,
   compared with tests/html_normalize.py: `"` == `&quot;`, highlighting wrappers and heading
@@ -108,7 +117,7 @@ def body_of(text: str) -> str:
 
 
 def highlight_callback(lang, code):
-    from quire_commonmark_proto import highlight_block
+    from quire.render.markdown import highlight_block
 
     return highlight_block(code, lang or "")
 
@@ -176,33 +185,29 @@ def engines():
         )
     except ImportError:
         pass
-    try:
-        from quire import markdown as qmd
+    from quire.config import MarkdownSettings
+    from quire.render import commonmark, pymd
 
-        def pm(t):
-            return qmd.to_html(t).html
+    pymd_settings = MarkdownSettings(engine="python-markdown")
 
-        found["Python-Markdown (quire today)"] = (pm, pm, None, pm)
-    except ImportError:
-        pass
-    try:
-        import quire_commonmark_proto as proto
+    def pm(t):
+        return pymd.to_html(t, pymd_settings)[0]
 
-        def p_cm(t):
-            return proto.to_html(t, smart=False, autolink=False)[0]
+    found["Python-Markdown (quire engine = python-markdown)"] = (pm, pm, None, pm)
 
-        def p_gfm(t):
-            return proto.to_html(t, smart=False)[0]
+    def p_cm(t):
+        return commonmark.render(t, smart=False, autolink=False)[0]
 
-        def p_plain(t):
-            return proto.to_html(t, smart=True, highlight=False)[0]
+    def p_gfm(t):
+        return commonmark.render(t, smart=False)[0]
 
-        def p_hl(t):
-            return proto.to_html(t, smart=True)[0]
+    def p_plain(t):
+        return commonmark.render(t, smart=True, highlight=False)[0]
 
-        found["prototype (pyromark events + quire rules)"] = (p_cm, p_gfm, p_plain, p_hl)
-    except ImportError:
-        pass
+    def p_hl(t):
+        return commonmark.render(t, smart=True)[0]
+
+    found["quire default (pyromark events + quire rules)"] = (p_cm, p_gfm, p_plain, p_hl)
     return found
 
 
@@ -261,8 +266,8 @@ RUNNERS = {
     "pyromark": "import pyromark as p; O = p.Options; f = p.Markdown(options=O.ENABLE_TABLES | O.ENABLE_FOOTNOTES | O.ENABLE_STRIKETHROUGH | O.ENABLE_TASKLISTS | O.ENABLE_HEADING_ATTRIBUTES | O.ENABLE_MATH | O.ENABLE_GFM | O.ENABLE_DEFINITION_LIST).html",
     "cmarkgfm": "import cmarkgfm; f = cmarkgfm.github_flavored_markdown_to_html",
     "markdown-it-py": "from markdown_it import MarkdownIt; from mdit_py_plugins.gfm import gfm_plugin; f = MarkdownIt('commonmark').use(gfm_plugin).render",
-    "Python-Markdown": "from quire import markdown as m; f = lambda t: m.to_html(t).html",
-    "prototype": "import quire_commonmark_proto as p; f = lambda t: p.to_html(t, smart=True)[0]",
+    "Python-Markdown": "from quire.render import pymd; from quire.config import MarkdownSettings as S; f = lambda t: pymd.to_html(t, S(engine='python-markdown'))",
+    "quire default": "from quire.render import commonmark as c; f = lambda t: c.render(t, smart=True)",
 }
 
 
@@ -295,8 +300,144 @@ PROBES = {
 }
 
 
+# ---------------------------------------------------------------- quire's body render
+
+SHORTCODES = (
+    '{{< buy "widget-%d" >}}',
+    "{{< note >}}\nA *paired* shortcode with `code`, --flags and https://example.com/x.\n"
+    "{{< /note >}}",
+)
+
+
+def corpus(n: int, code_heavy: bool = False) -> list[str]:
+    """n posts shaped like the bench corpus: ~700 words in 3-5 sections with links,
+    emphasis and inline code, a list, one fenced code block in 60% of posts, a table in
+    20%, a `buy` shortcode and a paired `note` shortcode; GFM bits (task list,
+    strikethrough, bare URL, alert, footnote) in a third. --code-heavy: make_post's
+    three code blocks per post instead."""
+    posts = []
+    langs = list(CODE)
+    for seed in range(n):
+        rng = random.Random(seed * 7919)
+        if code_heavy:
+            parts = [make_post(seed)]
+        else:
+            parts = []
+            sections = rng.randint(3, 5)
+            for k in range(sections):
+                parts.append(f"## {sentence(rng).rstrip('.?')}")
+                for _ in range(3 if sections > 3 else 4):
+                    parts.append(" ".join(sentence(rng) for _ in range(rng.randint(3, 6))))
+                if k == 0:
+                    parts.append("\n".join(f"- {sentence(rng)}" for _ in range(4)))
+                if k == 1 and rng.random() < 0.6:
+                    lang = rng.choice(langs)
+                    parts.append(f"```{lang}\n{CODE[lang]}```")
+                if k == 2 and rng.random() < 0.2:
+                    rows = "\n".join(
+                        f"| {rng.choice(WORDS)} | {rng.randint(1, 999)} |" for _ in range(5)
+                    )
+                    parts.append("| name | ms |\n|---|--:|\n" + rows)
+        parts.append(SHORTCODES[0] % (seed % 20))
+        parts.append(SHORTCODES[1])
+        if seed % 3 == 0:
+            parts += [
+                f"- [x] {sentence(rng)}\n- [ ] ~~{rng.choice(WORDS)}~~ see "
+                f"https://example.com/{seed}",
+                f"> [!NOTE]\n> {sentence(rng)}",
+                f"A claim[^{seed}].\n\n[^{seed}]: {sentence(rng)}",
+            ]
+        posts.append("\n\n".join(parts) + "\n")
+    return posts
+
+
+def _draw(shortcode) -> str:
+    inner = shortcode.inner or ""
+    return f'<aside class="sc-{shortcode.name}" data-args="{len(shortcode.args)}">{inner}</aside>'
+
+
+def body_render(args) -> None:
+    from quire import __name__ as _quire  # noqa: F401  (fail early without quire)
+    from quire.config import MarkdownSettings
+    from quire.render.markdown import render_body
+
+    if args.corpus:
+        files = sorted((args.corpus / "content" / "posts").glob("*.md"))[: args.corpus_posts]
+        posts = [body_of(f.read_text(encoding="utf-8")) for f in files]
+    else:
+        posts = corpus(args.corpus_posts, args.code_heavy)
+    engines = {
+        "commonmark (default)": MarkdownSettings(),
+        "python-markdown": MarkdownSettings(engine="python-markdown"),
+    }
+    words = statistics.mean(len(p.split()) for p in posts)
+    blocks = statistics.mean(p.count("```") / 2 for p in posts)
+    print(
+        f"{len(posts)} posts, {words:.0f} words, {blocks:.1f} code blocks each on average; "
+        f"python {sys.version.split()[0]}; CPU time (time.process_time), {args.rounds} "
+        "interleaved rounds, median"
+    )
+    for settings in engines.values():  # warm: imports, lexers, formatters, converter
+        for text in posts[:20]:
+            render_body(text, 5, "post.md", _draw, settings)
+    times: dict[str, list[float]] = {name: [] for name in engines}
+    for _ in range(args.rounds):
+        for name, settings in engines.items():
+            start = time.process_time()
+            for text in posts:
+                body, problems = render_body(text, 5, "post.md", _draw, settings)
+                assert not problems, problems
+            times[name].append((time.process_time() - start) / len(posts) * 1000)
+    median = {name: statistics.median(t) for name, t in times.items()}
+    print("\n| engine | ms/post (median) | rounds |")
+    print("| --- | --- | --- |")
+    for name, t in times.items():
+        print(f"| {name} | {median[name]:.3f} | {', '.join(f'{x:.3f}' for x in t)} |")
+    ratio = median["python-markdown"] / median["commonmark (default)"]
+    print(f"\nratio: the default engine is {ratio:.1f}x faster than Python-Markdown (same run)")
+    breakdown(posts)
+
+
+def breakdown(posts: list[str]) -> None:
+    """Where a default-engine body's time goes: the parts both engines share, and the
+    engine's own walk (CPU ms per post, one pass each)."""
+    import re
+
+    from quire.render import commonmark
+    from quire.render.markdown import highlight_block
+    from quire.render.shortcodes import expand_shortcodes
+
+    fence = re.compile(r"^```([^\n]*)\n(.*?)^```", re.DOTALL | re.MULTILINE)
+    blocks = [(m.group(2), m.group(1)) for p in posts for m in fence.finditer(p)]
+
+    def per_post(fn) -> float:
+        start = time.process_time()
+        fn()
+        return (time.process_time() - start) / len(posts) * 1000
+
+    parts = {
+        "shortcodes (expand, shared)": per_post(
+            lambda: [expand_shortcodes(p, 5, _draw, "post.md") for p in posts]
+        ),
+        "Pygments (shared)": per_post(lambda: [highlight_block(c, i) for c, i in blocks]),
+        "pyromark events only": per_post(
+            lambda: [list(commonmark._PARSER.events(p)) for p in posts]
+        ),
+        "CommonMark walk, no highlighting": per_post(
+            lambda: [commonmark.render(p, smart=True, highlight=False) for p in posts]
+        ),
+    }
+    print("\nbreakdown, default engine (CPU ms per post, one pass):")
+    for name, ms in parts.items():
+        print(f"  {name}: {ms:.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--candidates", action="store_true", help="the engine survey")
+    ap.add_argument("--corpus-posts", type=int, default=1000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--code-heavy", action="store_true", help="3 code blocks in every post")
     ap.add_argument("--posts", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--hostile-timeout", type=float, default=20.0)
@@ -304,10 +445,12 @@ def main() -> None:
     ap.add_argument(
         "--corpus",
         type=Path,
-        help="a generated site (e.g. from the shared gencorpus.py): time its posts' bodies "
-        "instead of this script's own code-heavy posts",
+        help="a generated site folder: time its posts' bodies instead of generated ones",
     )
     args = ap.parse_args()
+    if not args.candidates:
+        body_render(args)
+        return
 
     spec = json.loads((FIXTURES / "spec-0.31.2.json").read_text(encoding="utf-8"))
     gfm = json.loads((FIXTURES / "gfm-extensions.json").read_text(encoding="utf-8"))
@@ -358,7 +501,7 @@ def main() -> None:
         "cmarkgfm",
         "markdown_it",
         "markdown",
-        "quire_commonmark_proto",
+        "quire.render.commonmark",
         "pygments",
     ):
         us = import_us(module)

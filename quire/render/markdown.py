@@ -70,16 +70,15 @@ def esc(text: str) -> str:
 # ---------------------------------------------------------------- heading ids
 
 
+_ID_DROP = re.compile(r"[^\w\s-]")  # \w: what str.isalnum() keeps, and '_'
+_ID_SPACE = re.compile(r"\s")
+
+
 def heading_id(text: str, seen: dict[str, int]) -> str:
-    """Goldmark/Hugo ("github" style): lowercase, whitespace to '-', letters, digits, '-'
-    and '_' kept, the rest dropped; a repeat gets -1, -2, ..."""
-    chars = []
-    for ch in text.strip().lower():
-        if ch.isalnum() or ch in "-_":
-            chars.append(ch)
-        elif ch.isspace():
-            chars.append("-")
-    return unique_id("".join(chars) or "heading", seen)
+    """Goldmark/Hugo ("github" style): lowercase, each white space to '-', letters,
+    digits, '-' and '_' kept, the rest dropped; a repeat gets -1, -2, ..."""
+    base = _ID_SPACE.sub("-", _ID_DROP.sub("", text.strip().lower()))
+    return unique_id(base or "heading", seen)
 
 
 def unique_id(base: str, seen: dict[str, int]) -> str:
