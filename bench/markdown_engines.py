@@ -5,8 +5,9 @@
     python bench/markdown_engines.py --candidates [--posts 20] [--repeat 30]
 
 By default: quire's body render (`render/markdown.py:render_body`: shortcodes expanded,
-the engine, Pygments highlighting, restore, TOC, word count) over a 1000-post generated
-corpus, with the default engine (CommonMark + GFM on pyromark) and with
+the engine, Pygments highlighting, restore, TOC, word count) over the 1000-post bench
+corpus (bench/corpus.py, quire flavour; --generated for this script's own posts with
+alerts, task lists, footnotes and a paired shortcode), with the default engine (CommonMark + GFM on pyromark) and with
 `engine = "python-markdown"`, in the same run, rounds interleaved so machine load hits
 both alike; CPU time (time.process_time) per post, median of the rounds, and the ratio.
 Shortcodes are drawn by a small Python callback (the Jinja drawing is the same for both
@@ -361,11 +362,21 @@ def body_render(args) -> None:
     from quire.config import MarkdownSettings
     from quire.render.markdown import render_body
 
-    if args.corpus:
-        files = sorted((args.corpus / "content" / "posts").glob("*.md"))[: args.corpus_posts]
-        posts = [body_of(f.read_text(encoding="utf-8")) for f in files]
-    else:
+    if args.generated or args.code_heavy:
         posts = corpus(args.corpus_posts, args.code_heavy)
+        print("corpus: this script's generator")
+    else:
+        import tempfile
+
+        from corpus import generate  # bench/corpus.py, the bench corpus
+
+        folder = args.corpus
+        if folder is None:
+            folder = Path(tempfile.mkdtemp(prefix="md-bench-")) / "site"
+            generate(args.corpus_posts, folder, flavour="quire")
+        files = sorted((folder / "content" / "posts").glob("*.md"))[: args.corpus_posts]
+        posts = [body_of(f.read_text(encoding="utf-8")) for f in files]
+        print("corpus: bench/corpus.py (quire flavour)")
     engines = {
         "commonmark (default)": MarkdownSettings(),
         "python-markdown": MarkdownSettings(engine="python-markdown"),
@@ -438,6 +449,9 @@ def main() -> None:
     ap.add_argument("--corpus-posts", type=int, default=1000)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--code-heavy", action="store_true", help="3 code blocks in every post")
+    ap.add_argument(
+        "--generated", action="store_true", help="this script's posts, not bench/corpus.py's"
+    )
     ap.add_argument("--posts", type=int, default=20)
     ap.add_argument("--repeat", type=int, default=30)
     ap.add_argument("--hostile-timeout", type=float, default=20.0)

@@ -64,8 +64,14 @@ ALERT_TITLES = {
 _HREF_SAFE = "-_.!~*'();/?:@&=+$,%#"
 
 
+_PLAIN_URL = re.compile(r"[A-Za-z0-9\-_.!~*'();/?:@=+$,%#]*")  # nothing to encode or escape
+_MAY_LINK = re.compile(r"://|www\.|@")  # a text node linkify may change
+
+
 def esc_href(url: str) -> str:
     """Percent-encode what may not stand in a URL (keeping existing %XX), then HTML-escape."""
+    if _PLAIN_URL.fullmatch(url):
+        return url
     return esc(quote(url, safe=_HREF_SAFE))
 
 
@@ -228,8 +234,11 @@ def render(
         if image_depth:
             image_alt.append(value)
             return
-        pieces = linkify(value, before) if autolink and not link_depth else [(value, None)]
-        for piece, href in pieces:
+        if not (autolink and not link_depth and _MAY_LINK.search(value)):
+            out.append(esc(smart_text(value, before)) if smart else esc(value))
+            before = value[-1]
+            return
+        for piece, href in linkify(value, before):
             if not piece:
                 continue
             if href is not None:
