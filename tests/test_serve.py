@@ -14,19 +14,12 @@ from pathlib import Path
 
 import pytest
 from browser import chrome  # noqa: F401 - chrome is a fixture
-from conftest import ROOT, build_site, post, write
+from conftest import ROOT, build_site, post, products_yaml, write
 from lxml import html
 
 from quire.commands.serve import ServeOptions, start
 
-PRODUCTS = """
-air:
-  name: MacBook Air
-  price: "$999"
-  links:
-    - store: Apple
-      url: https://www.apple.com/macbook-air/
-"""
+PRODUCTS = products_yaml(air=("MacBook Air", "$999", "https://www.apple.com/macbook-air/"))
 
 
 @pytest.fixture
