@@ -40,7 +40,7 @@ DEFAULT_PERMALINK = "/posts/{slug}/"
 PREVIEW_BASE_URL = "http://localhost:8000/"
 BASE_URL_MISSING = (
     "base_url is not set: canonical links, feeds, the sitemap and robots.txt point at "
-    f"{PREVIEW_BASE_URL}; set base_url = \"https://your.domain/\" in site.toml"
+    f'{PREVIEW_BASE_URL}; set base_url = "https://your.domain/" in site.toml'
 )
 
 

@@ -39,9 +39,7 @@ def site_toml(s: SiteSettings) -> str:
         if s.base_url
         else '# base_url = "https://example.org/"\n'
     )
-    author = (
-        f"author = {toml_string(s.author)}\n" if s.author else '# author = "Your Name"\n'
-    )
+    author = f"author = {toml_string(s.author)}\n" if s.author else '# author = "Your Name"\n'
     return f"""\
 # quire site settings. Every key is optional except title; the README lists them all.
 

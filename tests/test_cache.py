@@ -33,7 +33,9 @@ pro:
       url: https://www.apple.com/shop/pro
 """
 
-SUMMARY = re.compile(r"Built (\d+) posts, (\d+) pages \((\d+) rendered, (\d+) cached\) in [\d.]+ s")
+SUMMARY = re.compile(
+    r"Built (\d+) posts?, (\d+) pages? \((\d+) rendered, (\d+) cached\) in [\d.]+ s"
+)
 
 
 def tree(folder: Path) -> dict[str, bytes]:

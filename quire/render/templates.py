@@ -82,8 +82,10 @@ def wrap_tables(html_text: str) -> str:
     if "<table" not in html_text:
         return html_text
     return _TABLE.sub(
-        lambda m: f'<div class="table-scroll" tabindex="0" role="region" aria-label="Table">'
-        f"{m.group(0)}</div>",
+        lambda m: (
+            f'<div class="table-scroll" tabindex="0" role="region" aria-label="Table">'
+            f"{m.group(0)}</div>"
+        ),
         html_text,
     )
 
