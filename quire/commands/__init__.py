@@ -11,7 +11,6 @@ import threading
 from quire import __version__
 from quire.commands import build
 
-
 # command -> (module, one-line help). `quire --help` lists these without importing the
 # modules: serve, check and import pull in Markdown, Jinja and feedgen, which took --help
 # to 1.6 s. A command's own module is imported once it is the command being run.
@@ -35,7 +34,7 @@ def parser(command: str | None = None) -> argparse.ArgumentParser:
     ap.add_argument("--version", action="version", version=f"quire {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     build.add_parser(sub)
-    for name, (module_name, help_text) in COMMANDS.items():
+    for name, (_, help_text) in COMMANDS.items():
         if name == command:
             command_module(name).add_parser(sub)
         else:  # listed in --help; never parsed (argv[0] names the command)
