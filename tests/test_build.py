@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import GENCORPUS, ROOT, build_site, post, write
+from conftest import ROOT, build_site, post, write
 from lxml import etree, html
 
 PRODUCTS = """
@@ -348,11 +346,8 @@ def test_summary_line_and_warnings(blog: Path):
     assert "site.toml: base_url is not set" in stderr
 
 
-def test_gencorpus_300_posts_build(tmp_path: Path):
-    site = tmp_path / "bench"
-    subprocess.run(
-        [sys.executable, str(GENCORPUS), "300", str(site), "--flavour", "quire"], check=True
-    )
+def test_generated_300_post_corpus_builds(tmp_path: Path, make_corpus):
+    site = make_corpus(300, tmp_path / "bench", "quire")
     out = tmp_path / "out"
     code, stdout, stderr = build_site(site, out)
     assert code == 0, stderr[-2000:]
