@@ -72,3 +72,12 @@ def test_new_site_is_valid_html(tmp_path: Path):
     code, _, err = build_site(site, out)
     assert code == 0, err
     assert vnu_errors(out) == []
+
+
+def test_corpus_site_is_valid_html(tmp_path: Path, make_corpus):
+    """Generated posts: code, tables, buy boxes, many tags and categories, pagination."""
+    site = make_corpus(40, tmp_path / "corpus")
+    out = tmp_path / "out"
+    code, _, err = build_site(site, out)
+    assert code == 0, err[-2000:]
+    assert vnu_errors(out) == []

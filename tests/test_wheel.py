@@ -58,6 +58,7 @@ def test_wheel_holds_every_default_template_and_theme_file(tmp_path: Path):
 
 
 @pytest.mark.skipif(not _pypi_reachable(), reason="PyPI not reachable: cannot install deps")
+@pytest.mark.timeout(900)  # pip resolving numpy/scipy on a busy machine: ~2 min seen at load 12
 def test_installed_wheel_inits_and_builds_a_site_from_another_folder(tmp_path: Path):
     project = _copy_project(tmp_path / "src")
     _run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", "dist", ".", cwd=project)
