@@ -22,7 +22,9 @@ PRODUCTS = products_yaml(
     pro=("MacBook Pro", "$1,999", "https://www.apple.com/shop/pro"),
 )
 
-SUMMARY = re.compile(r"Built (\d+) posts, (\d+) pages \((\d+) rendered, (\d+) cached\) in [\d.]+ s")
+SUMMARY = re.compile(
+    r"Built (\d+) posts?, (\d+) pages? \((\d+) rendered, (\d+) cached\) in [\d.]+ s"
+)
 
 
 def tree(folder: Path) -> dict[str, bytes]:
