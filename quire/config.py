@@ -48,12 +48,17 @@ class MenuItem:
 
 
 DEFAULT_PERMALINK = "/posts/{slug}/"
+PREVIEW_BASE_URL = "http://localhost:8000/"
+BASE_URL_MISSING = (
+    "base_url is not set: canonical links, feeds, the sitemap and robots.txt point at "
+    f'{PREVIEW_BASE_URL}; set base_url = "https://your.domain/" in site.toml'
+)
 
 
 @dataclass(frozen=True)
 class SiteConfig:
     title: str
-    base_url: str = "http://localhost:8000/"
+    base_url: str = PREVIEW_BASE_URL
     author: str = ""
     description: str = ""
     language: str = "en"
@@ -217,6 +222,11 @@ def load_config(
         return None, [Problem(shown, int(match.group(1)) if match else 1, f"invalid TOML: {err}")]
     data.update(overrides or {})
     return parse_config(data, shown, text)
+
+
+def base_url_missing(config: SiteConfig) -> bool:
+    """site.toml leaves base_url out (or sets it to the preview server's address)."""
+    return config.base_url == PREVIEW_BASE_URL
 
 
 def parse_config(

@@ -29,6 +29,7 @@ def light_view(post: Post, markdown: MarkdownSettings = DEFAULT_MARKDOWN) -> Pos
         date=post.date,
         updated=post.updated,
         summary=smart_plain(post.summary, markdown),
+        dek=smart_plain(post.dek, markdown),
         author=post.author,
         image=post.image,
         draft=post.draft,
@@ -58,8 +59,11 @@ def full_view(
     show_related = is_post and post.show_related and "related" not in item.body.shortcodes
     return replace(
         base,
-        content=Markup(templates.rebase_root_links(item.body.html, config.base_path)),
+        content=Markup(
+            templates.wrap_tables(templates.rebase_root_links(item.body.html, config.base_path))
+        ),
         toc=Markup(item.body.toc),
+        toc_entries=item.body.toc.count("<a "),
         word_count=item.body.word_count,
         reading_time=item.body.reading_time,
         related=related,
