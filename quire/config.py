@@ -31,14 +31,18 @@ class RelatedSettings:
 
 
 ENGINES = ("commonmark", "python-markdown")
+# Python-Markdown's own extensions ([markdown] extensions; others would need installing)
+PYMD_EXTENSIONS = ("abbr", "admonition", "attr_list", "codehilite", "def_list", "extra")
+PYMD_EXTENSIONS += ("fenced_code", "footnotes", "legacy_attrs", "legacy_em", "md_in_html")
+PYMD_EXTENSIONS += ("meta", "nl2br", "sane_lists", "smarty", "tables", "toc", "wikilinks")
 
 
 @dataclass(frozen=True)
 class MarkdownSettings:
-    """site.toml [markdown]: which engine renders bodies (see README), its extensions
-    (python-markdown: as Pelican's MARKDOWN setting names them) and code line numbers."""
+    """site.toml [markdown]: which engine renders bodies, smart punctuation, the
+    python-markdown extensions (as Pelican's MARKDOWN names them) and code line numbers."""
 
-    engine: str = "commonmark"
+    engine: str = "commonmark"  # CommonMark + GFM (pyromark); or "python-markdown"
     smart: bool = True
     extensions: tuple[str, ...] = ()
     line_numbers: bool = False
@@ -51,12 +55,17 @@ class MenuItem:
 
 
 DEFAULT_PERMALINK = "/posts/{slug}/"
+PREVIEW_BASE_URL = "http://localhost:8000/"
+BASE_URL_MISSING = (
+    "base_url is not set: canonical links, feeds, the sitemap and robots.txt point at "
+    f'{PREVIEW_BASE_URL}; set base_url = "https://your.domain/" in site.toml'
+)
 
 
 @dataclass(frozen=True)
 class SiteConfig:
     title: str
-    base_url: str = "http://localhost:8000/"
+    base_url: str = PREVIEW_BASE_URL
     author: str = ""
     description: str = ""
     language: str = "en"
@@ -203,8 +212,12 @@ MARKDOWN_SCHEMA: dict[str, Callable[[Any], str | None]] = {
     "smart": lambda v: None if isinstance(v, bool) else "must be true or false",
     "extensions": lambda v: (
         None
-        if isinstance(v, list) and all(isinstance(x, str) and x for x in v)
-        else "must be a list of extension names"
+        if isinstance(v, list)
+        and all(
+            isinstance(x, str) and x.removeprefix("markdown.extensions.") in PYMD_EXTENSIONS
+            for x in v
+        )
+        else f"must be a list of Python-Markdown's extensions ({', '.join(PYMD_EXTENSIONS)})"
     ),
     "line_numbers": lambda v: None if isinstance(v, bool) else "must be true or false",
 }
@@ -239,6 +252,11 @@ def load_config(
         return None, [Problem(shown, int(match.group(1)) if match else 1, f"invalid TOML: {err}")]
     data.update(overrides or {})
     return parse_config(data, shown, text)
+
+
+def base_url_missing(config: SiteConfig) -> bool:
+    """site.toml leaves base_url out (or sets it to the preview server's address)."""
+    return config.base_url == PREVIEW_BASE_URL
 
 
 def parse_config(
@@ -281,6 +299,23 @@ def parse_config(
     return config, []
 
 
+def _markdown_settings(
+    table: dict, shown: str, text: str, problems: list[Problem]
+) -> MarkdownSettings:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        check = MARKDOWN_SCHEMA.get(key)
+        line = key_line(text, key, "markdown")
+        if check is None:
+            known = ", ".join(MARKDOWN_SCHEMA)
+            problems.append(Problem(shown, line, f"unknown key 'markdown.{key}' (known: {known})"))
+        elif error := check(value):
+            problems.append(Problem(shown, line, f"'markdown.{key}' {error}"))
+        else:
+            values[key] = tuple(value) if key == "extensions" else value
+    return MarkdownSettings(**values)
+
+
 def _related_settings(
     table: dict, shown: str, text: str, problems: list[Problem]
 ) -> RelatedSettings:
@@ -314,20 +349,3 @@ def _related_settings(
         else:
             weights[key] = float(value)
     return RelatedSettings(**values, weights=MappingProxyType(weights))
-
-
-def _markdown_settings(
-    table: dict, shown: str, text: str, problems: list[Problem]
-) -> MarkdownSettings:
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        check = MARKDOWN_SCHEMA.get(key)
-        line = key_line(text, key, "markdown")
-        if check is None:
-            known = ", ".join(MARKDOWN_SCHEMA)
-            problems.append(Problem(shown, line, f"unknown key 'markdown.{key}' (known: {known})"))
-        elif error := check(value):
-            problems.append(Problem(shown, line, f"'markdown.{key}' {error}"))
-        else:
-            values[key] = tuple(value) if key == "extensions" else value
-    return MarkdownSettings(**values)

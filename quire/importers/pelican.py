@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from quire.config import SCHEMA
+from quire.config import PYMD_EXTENSIONS, SCHEMA
 from quire.files import site_files
 from quire.importers import common
 from quire.importers.common import Doc, Fields, ImportReport, Log, Rule, Source
@@ -341,6 +341,16 @@ class PelicanSource(Source):
             )
         else:
             names = list(_PELICAN_EXTENSIONS)
+        known = [n for n in names if n.removeprefix("markdown.extensions.") in PYMD_EXTENSIONS]
+        for name in names:
+            if name not in known:
+                self.log.note(
+                    CONF,
+                    self.lines.get("MARKDOWN"),
+                    f"Markdown extension {name!r} not carried over: quire's python-markdown "
+                    "engine takes Python-Markdown's own extensions only",
+                )
+        names = known
         site["markdown"] = {
             "engine": "python-markdown",
             "smart": self.conf.get("TYPOGRIFY") is True,
