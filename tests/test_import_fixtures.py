@@ -288,3 +288,25 @@ def test_line_numbers_setting_adds_a_gutter(site, tmp_path):
     gutter = doc.xpath("string(//table[@class='lntable']//td[1])")
     assert gutter.split() == ["1", "2", "3"]
     assert "b = 2" in doc.xpath("string(//table[@class='lntable']//td[2])")
+
+
+def test_python_markdown_extensions_setting(site, tmp_path):
+    write(
+        site / "site.toml",
+        'title = "T"\n[markdown]\nengine = "python-markdown"\n'
+        'extensions = ["markdown.extensions.admonition", "toc"]\n',
+    )
+    write(
+        site / "content/posts/a.md",
+        '---\ntitle: A\ndate: 2024-01-01\n---\n\n!!! note "Heads up"\n    Inside.\n',
+    )
+    code, _, err = build_site(site, tmp_path / "o")
+    assert code == 0, err
+    doc = lxml_html.fromstring((tmp_path / "o/posts/a/index.html").read_bytes())
+    assert doc.xpath("string(//div[contains(@class, 'admonition')]/p[2])") == "Inside."
+
+
+def test_unknown_markdown_extension_is_refused(site):
+    write(site / "site.toml", 'title = "T"\n[markdown]\nextensions = ["pymdownx.tabbed"]\n')
+    code, _, err = build_site(site)
+    assert code == 1 and "site.toml:3: 'markdown.extensions' must be a list of" in err
