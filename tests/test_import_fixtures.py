@@ -310,3 +310,18 @@ def test_unknown_markdown_extension_is_refused(site):
     write(site / "site.toml", 'title = "T"\n[markdown]\nextensions = ["pymdownx.tabbed"]\n')
     code, _, err = build_site(site)
     assert code == 1 and "site.toml:3: 'markdown.extensions' must be a list of" in err
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("30-08-2024 15:30", "2024-08-30 15:30:00"),  # month first impossible: day first
+        ("23-11-2020", "2020-11-23"),
+        ("07-19-2023 13:00", "2023-07-19 13:00:00"),
+        ("Thu 9th of October 2025", "2025-10-09"),
+    ],
+)
+def test_free_form_dates(text, expected):
+    from quire.importers.pelican import free_form_date
+
+    assert str(free_form_date(text)) == expected

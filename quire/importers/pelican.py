@@ -210,6 +210,10 @@ _FREE_FORMS = (
     "%m-%d-%Y",
     "%m/%d/%Y %H:%M",
     "%m/%d/%Y",
+    "%d-%m-%Y %H:%M",  # month first failed: day first, as dateutil then reads it
+    "%d-%m-%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
     "%d %B %Y %H:%M",
     "%B %d %Y %H:%M",
     "%Y-%m-%d %H:%M:%S",
