@@ -325,3 +325,15 @@ def test_free_form_dates(text, expected):
     from quire.importers.pelican import free_form_date
 
     assert str(free_form_date(text)) == expected
+
+
+def test_pelican_translation_keeps_its_lang_url(tmp_path):
+    src = tmp_path / "src"
+    write(src / "pelicanconf.py", 'SITENAME = "P"\nDEFAULT_LANG = "en"\n')
+    write(src / "content/a.md", "Title: Hello\nDate: 2024-01-01\nSlug: hello\n\nHi.\n")
+    write(src / "content/a-pt.md", "Title: Olá\nDate: 2024-01-01\nSlug: hello\nLang: pt\n\nOi.\n")
+    import_pelican(src, tmp_path / "dst")
+    code, _, err = build_site(tmp_path / "dst", tmp_path / "out")
+    assert code == 0, err
+    assert resolve(tmp_path / "out", "/hello.html")[1].xpath("string(//h1)").strip() == "Hello"
+    assert resolve(tmp_path / "out", "/hello-pt.html")[1].xpath("string(//h1)").strip() == "Olá"

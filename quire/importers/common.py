@@ -403,6 +403,10 @@ def keep_urls(docs: list[Doc], permalink: str, log: Log) -> list[Doc]:
             message = f"URL {url} is taken by quire's own page {own}: moved to {moved}"
             log.note(doc.rel, None, message + " (no redirect: quire's page stays there)")
             url = moved
+        if url in taken:
+            moved = _free_url(url, taken)
+            log.note(doc.rel, None, f"URL {url} is another document's too: moved to {moved}")
+            url = moved
         taken.add(url)
         if url != default:
             meta["url"] = url

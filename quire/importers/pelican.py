@@ -34,7 +34,8 @@ _SITE_KEYS = {
 _USED = {"PATH", "PAGE_PATHS", "ARTICLE_PATHS", "STATIC_PATHS", "ARTICLE_URL", "ARTICLE_SAVE_AS"}
 _USED |= {"MENUITEMS", "USE_FOLDER_AS_CATEGORY", "SLUGIFY_SOURCE", "PAGE_EXCLUDES"}
 _USED |= {"ARTICLE_EXCLUDES", "PAGE_URL", "PAGE_SAVE_AS", "DEFAULT_CATEGORY", "EXTRA_PATH_METADATA"}
-_USED |= {"MARKDOWN", "OUTPUT_PATH", "TYPOGRIFY"}
+_USED |= {"MARKDOWN", "OUTPUT_PATH", "TYPOGRIFY", "ARTICLE_LANG_URL", "ARTICLE_LANG_SAVE_AS"}
+_USED |= {"PAGE_LANG_URL", "PAGE_LANG_SAVE_AS"}
 # Pelican's defaults for the settings that decide URLs
 _PELICAN_EXTENSIONS = (
     "markdown.extensions.codehilite",
@@ -46,6 +47,10 @@ _URL_DEFAULTS = {
     "ARTICLE_SAVE_AS": "{slug}.html",
     "PAGE_URL": "pages/{slug}.html",
     "PAGE_SAVE_AS": "pages/{slug}.html",
+    "ARTICLE_LANG_URL": "{slug}-{lang}.html",
+    "ARTICLE_LANG_SAVE_AS": "{slug}-{lang}.html",
+    "PAGE_LANG_URL": "pages/{slug}-{lang}.html",
+    "PAGE_LANG_SAVE_AS": "pages/{slug}-{lang}.html",
 }
 _PERMALINK_TOKENS = (("{date:%Y}", "{year}"), ("{date:%m}", "{month}"), ("{date:%d}", "{day}"))
 
@@ -200,6 +205,7 @@ def pelican_slugify(text: str) -> str:
 
 
 _ORDINAL = re.compile(r"(\d)(st|nd|rd|th)\b", re.I)
+_SEPT = re.compile(r"\bSept\b", re.I)
 _WEEKDAY = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", re.I)
 _FREE_FORMS = (
     "%d %B %Y",
@@ -233,7 +239,7 @@ def free_form_date(text: str) -> dt.datetime | dt.date | None:
     if common.parse_date(value) is not None and value[:4].isdigit():
         return None
     cleaned = _WEEKDAY.sub("", value)
-    cleaned = _ORDINAL.sub(r"\1", cleaned)
+    cleaned = _SEPT.sub("Sep", _ORDINAL.sub(r"\1", cleaned))
     cleaned = re.sub(r"\bof\b|,", " ", cleaned, flags=re.I)
     cleaned = " ".join(cleaned.split())
     for fmt in _FREE_FORMS:
@@ -548,6 +554,10 @@ class PelicanSource(Source):
             "author": pelican_slugify(str(out.get("author", self.conf.get("AUTHOR", "")))),
             "lang": str(self.conf.get("DEFAULT_LANG", "en")),
         }
+        lang = str(out.get("lang") or "").strip()
+        if lang and lang != str(self.conf.get("DEFAULT_LANG", "en")):
+            prefix += "_LANG"  # a translation: ARTICLE_LANG_URL, default {slug}-{lang}.html
+            values["lang"] = lang
         found = []
         for key in (f"{prefix}_URL", f"{prefix}_SAVE_AS"):
             pattern = self.conf.get(key, _URL_DEFAULTS[key])
