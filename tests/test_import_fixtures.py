@@ -337,3 +337,16 @@ def test_pelican_translation_keeps_its_lang_url(tmp_path):
     assert code == 0, err
     assert resolve(tmp_path / "out", "/hello.html")[1].xpath("string(//h1)").strip() == "Hello"
     assert resolve(tmp_path / "out", "/hello-pt.html")[1].xpath("string(//h1)").strip() == "Olá"
+
+
+def test_pelican_links_in_code_are_left_as_written(tmp_path):
+    src = tmp_path / "src"
+    write(src / "pelicanconf.py", 'SITENAME = "P"\n')
+    write(src / "content/images/x.png", "png")
+    write(
+        src / "content/a.md",
+        "Title: A\nDate: 2024-01-01\n\n![x]({static}/images/x.png) and `{static}/images/x.png`\n",
+    )
+    import_pelican(src, tmp_path / "dst")
+    body = (tmp_path / "dst/content/posts/a.md").read_text()
+    assert "![x](/images/x.png)" in body and "`{static}/images/x.png`" in body

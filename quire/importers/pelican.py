@@ -19,6 +19,7 @@ from quire.files import site_files
 from quire.importers import common
 from quire.importers.common import Doc, Fields, ImportReport, Log, Rule, Source
 from quire.index.taxonomy import slugify
+from quire.render.shortcodes import code_ranges
 
 CONF = "pelicanconf.py"
 _SITE_KEYS = {
@@ -585,8 +586,12 @@ class PelicanSource(Source):
         """{static}/{filename}/{attach}/{tag}/{category} links become site paths where possible."""
         here = posixpath.dirname(common.rel(self.src / doc.rel, self.content))
 
+        skip = code_ranges(doc.body)
+
         def replace(m: re.Match) -> str:
             kind, target = m.group(2), m.group(4)
+            if any(start <= m.start() < end for start, end in skip):
+                return m.group(0)  # in code: Pelican leaves it as written too
             if m.group(1) == "{" and m.group(3) != "}" or m.group(1) == "|" and m.group(3) != "|":
                 return m.group(0)
             cut = re.search(r"[#?]", target)
