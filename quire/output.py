@@ -216,7 +216,10 @@ class StagedOutput:
         old = self.previous / path if self.previous is not None else None
         if old is not None and old.is_file():
             st_old, st_new = old.stat(), source.stat()
-            same = (st_old.st_size, st_old.st_mtime_ns) == (st_new.st_size, st_new.st_mtime_ns)
+            # Same size and mtime is not proof: editors, `git checkout`, `rsync -t` and
+            # `touch -r` put the mtime back. Equal bytes are (reading both costs far less
+            # than the copy and upload a wrong "changed" would cause).
+            same = st_old.st_size == st_new.st_size and _same_contents(old, source)
             if same and self._link(key, old, target, st_old.st_ino):
                 self.unchanged += 1
                 return
@@ -305,6 +308,20 @@ def _same_bytes(path: Path, data: bytes) -> int | None:
         return None
 
 
+def _same_contents(a: Path, b: Path, chunk: int = 1 << 20) -> bool:
+    """Whether two files hold the same bytes (read in chunks: images can be large)."""
+    try:
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            while True:
+                da, db = fa.read(chunk), fb.read(chunk)
+                if da != db:
+                    return False
+                if not da:
+                    return True
+    except OSError:
+        return False
+
+
 def _survey(staging: Path) -> tuple[dict[str, int], set[Path]]:
     """Files (path -> inode) and folders of a reused staging folder. Symbolic links and
     other oddities are removed: nothing written later may go through them."""
@@ -334,6 +351,7 @@ def stage(output: Path, cache_dir: Path | None = None) -> StagedOutput:
         recover_output(output)
         remove_stale_temps(output.parent)
         staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=output.parent))
+        os.chmod(staging, folder_mode())  # mkdtemp's 0700 would reach the web root
     except OSError as err:
         reason = err.strerror or str(err)
         raise OutputError(f"cannot create a staging folder in {output.parent} ({reason})") from None
@@ -343,6 +361,7 @@ def stage(output: Path, cache_dir: Path | None = None) -> StagedOutput:
         try:
             staging.rmdir()
             os.replace(spare, staging)
+            os.chmod(staging, folder_mode())  # a spare from an older quire may be 0700
             files, folders = _survey(staging)
             return StagedOutput(
                 output, staging, previous, existing=files, folders=folders, reused=True, spare=spare
@@ -351,6 +370,20 @@ def stage(output: Path, cache_dir: Path | None = None) -> StagedOutput:
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir()
     return StagedOutput(output, staging, previous, spare=spare)
+
+
+def folder_mode() -> int:
+    """The mode `mkdir` gives a new folder under the user's umask (0755 under 022)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o777 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # no /proc: read it the only other way (not thread-safe)
+    os.umask(mask)
+    return 0o777 & ~mask
 
 
 def recover_output(output: Path) -> None:

@@ -44,8 +44,10 @@ def input_roots(site_dir: Path) -> tuple[Path, ...]:
 
 
 def scan(roots: Iterable[Path]) -> tuple[list[tuple], int]:
-    """(path, size, mtime_ns, inode) of every file under roots (links followed), and the
-    newest mtime seen. Folders count too: adding or removing a file changes their mtime."""
+    """(path, size, mtime_ns, ctime_ns, inode) of every file under roots (links followed),
+    and the newest mtime seen. Folders count too: adding or removing a file changes
+    their mtime. ctime catches same-size edits whose mtime was put back (editors, `git
+    checkout`, `rsync -t`, `touch -r`): nobody can set it."""
     entries: list[tuple] = []
     newest = 0
     seen: set[tuple[int, int]] = set()
@@ -60,7 +62,7 @@ def scan(roots: Iterable[Path]) -> tuple[list[tuple], int]:
         if (st.st_dev, st.st_ino) in seen:  # a folder link loop
             continue
         seen.add((st.st_dev, st.st_ino))
-        entries.append((top, st.st_size, st.st_mtime_ns, st.st_ino))
+        entries.append((top, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
         newest = max(newest, st.st_mtime_ns)
         if not os.path.isdir(top):
             continue
@@ -77,7 +79,9 @@ def scan(roots: Iterable[Path]) -> tuple[list[tuple], int]:
                     except OSError:
                         entries.append((entry.path, None))
                         continue
-                    entries.append((entry.path, est.st_size, est.st_mtime_ns, est.st_ino))
+                    entries.append(
+                        (entry.path, est.st_size, est.st_mtime_ns, est.st_ctime_ns, est.st_ino)
+                    )
                     newest = max(newest, est.st_mtime_ns)
         except OSError:
             entries.append((top, "unreadable"))

