@@ -137,3 +137,56 @@ def test_static_file_edit_seen_without_the_cache(blog: Path, tmp_path: Path) -> 
     shutil.rmtree(blog / store.CACHE_DIR)
     ok(blog, out)
     assert (out / "img" / "logo.txt").read_text() == "logo version C\n"
+
+
+# ---------------------------------------------------------------- 5. hostile posts
+
+
+def _growth(function, unit: str, small: int) -> float:
+    """How much longer `function` takes on 8x the input: ~8 if linear, ~64 if quadratic.
+    The best of three runs each, against noise; no absolute time is asserted."""
+
+    def best(size: int) -> float:
+        text = unit * (size // len(unit))
+        runs = []
+        for _ in range(3):
+            started = time.perf_counter()
+            function(text)
+            runs.append(time.perf_counter() - started)
+        return min(runs)
+
+    best(small)  # warm up
+    return best(8 * small) / max(best(small), 1e-6)
+
+
+SUMMARY_HOSTILE = ["[", "![", "<", "{{< buy ", "{{<x>}}", "\n \n", "```\n", "[a](", "{{% "]
+
+
+@pytest.mark.parametrize("unit", SUMMARY_HOSTILE)
+def test_default_summary_is_linear_on_hostile_bodies(unit: str) -> None:
+    from quire.read.content import first_paragraph_text
+
+    assert _growth(first_paragraph_text, unit, 20_000) < 30
+
+
+@pytest.mark.parametrize("unit", ["{{< buy ", "{{< buy >}}", "{{<", "{{< /x >}}", '{{< b "'])
+def test_shortcode_scan_is_bounded_on_hostile_bodies(unit: str) -> None:
+    from quire.render.shortcodes import MAX_SHORTCODES, expand_shortcodes
+
+    def scan(text: str) -> None:
+        expand_shortcodes(text, 1, lambda shortcode: "", "post.md")
+
+    # past MAX_SHORTCODES tags the scan stops: 8x the input costs about the same
+    assert _growth(scan, unit, 16 * MAX_SHORTCODES * len(unit)) < 4
+
+
+def test_hostile_post_is_read_with_a_summary(blog: Path) -> None:
+    from quire import read
+    from quire.model import BuildOptions
+
+    body = "[" * 100_000 + "\n\n" + "{{< buy " * 125_000
+    text = f'---\ntitle: "Evil"\ndate: 2025-01-01\n---\n{body}\n'
+    write(blog / "content" / "posts" / "evil.md", text)
+    loaded = read.load_site(BuildOptions(blog, blog.parent / "out"))
+    [evil] = [p for p in loaded.posts if p.slug == "evil"]
+    assert len(evil.summary) <= 301

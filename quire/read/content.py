@@ -524,24 +524,97 @@ def _string_list(value, key, problem) -> tuple[str, ...]:
     return tuple(seen)
 
 
-_FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
-_SHORTCODE = re.compile(r"\{\{[<%].*?[>%]\}\}", re.DOTALL)
-_MD_NOISE = re.compile(r"!\[[^\]]*\]\([^)]*\)|\[([^\]]*)\]\([^)]*\)|[*_`#>]|<[^>]+>")
+# Bounded quantifiers: an unclosed `[` or `<` costs a bounded look-ahead, never a scan to
+# the end of the block for each of 100,000 of them.
+_MD_NOISE = re.compile(
+    r"!\[[^\]]{0,500}\]\([^)]{0,2000}\)|\[([^\]]{0,500})\]\([^)]{0,2000}\)|[*_`#>]|<[^>]{1,500}>"
+)
+SUMMARY_SCAN = 4000  # characters of the first paragraph's markup read for the summary
 
 
 def first_paragraph_text(body: str, limit: int = 300) -> str:
-    """Plain text of the first paragraph: the default summary for lists and feeds."""
-    text = _SHORTCODE.sub("", _FENCE.sub("", body))
-    for block in re.split(r"\n\s*\n", text):
+    """Plain text of the first paragraph: the default summary for lists and feeds.
+
+    Linear in the body, whatever it holds: fences and shortcodes are skipped in one forward
+    pass, and only the first SUMMARY_SCAN characters of the paragraph are read.
+    """
+    for block in _blocks(_without_shortcodes(_without_fences(body))):
         block = block.strip()
         if not block or block.startswith(("#", "|", "    ", "<")):
             continue
-        plain = " ".join(_MD_NOISE.sub(lambda m: m.group(1) or "", block).split())
+        cut = len(block) > SUMMARY_SCAN
+        plain = " ".join(_MD_NOISE.sub(lambda m: m.group(1) or "", block[:SUMMARY_SCAN]).split())
         if plain:
             if len(plain) > limit:
                 plain = plain[:limit].rsplit(" ", 1)[0] + "…"
+            elif cut:
+                plain += "…"
             return plain
     return ""
+
+
+def _without_fences(text: str) -> str:
+    """Text with fenced code blocks (``` or ~~~ at a line start, to the next such line)
+    removed; an unclosed fence is left as text."""
+    out: list[str] = []
+    fenced: list[str] = []
+    marker = ""
+    for line in text.splitlines(keepends=True):
+        if marker:
+            if line.startswith(marker):
+                out.append(line[3:])
+                marker = ""
+                fenced = []
+            else:
+                fenced.append(line)
+        elif line.startswith(("```", "~~~")):
+            marker = line[:3]
+            fenced = [line]
+        else:
+            out.append(line)
+    out.extend(fenced)
+    return "".join(out)
+
+
+def _without_shortcodes(text: str) -> str:
+    """Text with `{{< ... >}}` and `{{% ... %}}` removed, in one forward pass: where each
+    closer next occurs is remembered until passed, so a megabyte of unclosed `{{<` costs
+    one scan, not one per opener."""
+    out: list[str] = []
+    ahead = {">}}": -2, "%}}": -2}
+    pos = 0
+    start = text.find("{{", pos)
+    while start != -1:
+        if text[start + 2 : start + 3] not in ("<", "%"):
+            start = text.find("{{", start + 1)
+            continue
+        ends = []
+        for closer, at in ahead.items():
+            if at != -1 and at < start + 3:
+                at = ahead[closer] = text.find(closer, start + 3)
+            if at != -1:
+                ends.append(at)
+        if not ends:
+            break  # no closer anywhere after: nothing more to remove
+        end = min(ends)
+        out.append(text[pos:start])
+        pos = end + 3
+        start = text.find("{{", pos)
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _blocks(text: str):
+    """Paragraphs: runs of lines between lines holding only whitespace."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        if line.strip():
+            lines.append(line)
+        elif lines:
+            yield "\n".join(lines)
+            lines = []
+    if lines:
+        yield "\n".join(lines)
 
 
 def post_url(kind: str, slug: str, date: dt.datetime | None, permalink: str) -> str:
