@@ -104,12 +104,20 @@ def _timezone(v: Any) -> str | None:
     return None
 
 
+PERMALINK_PLACEHOLDERS = ("slug", "year", "month", "day")
+
+
 def _permalink(v: Any) -> str | None:
     if not isinstance(v, str) or "{slug}" not in v:
         return "must be a path pattern containing {slug}, e.g. /{year}/{month}/{slug}/"
-    unknown = set(re.findall(r"\{(\w*)\}", v)) - {"slug", "year", "month", "day"}
+    unknown = set(re.findall(r"\{([^{}]*)\}", v)) - set(PERMALINK_PLACEHOLDERS)
     if unknown:
-        return f"unknown placeholder {{{sorted(unknown)[0]}}} (use slug, year, month, day)"
+        return (
+            f"unknown placeholder {{{sorted(unknown)[0]}}}: only {{slug}}, {{year}}, {{month}} "
+            "and {day} are allowed, with no format specs or attributes"
+        )
+    if "{" in re.sub(r"\{(slug|year|month|day)\}", "", v).replace("}", "{"):
+        return "unbalanced { or } (only {slug}, {year}, {month} and {day} are allowed)"
     if ".." in v or "\\" in v:
         return "must not contain '..' or backslashes"
     return None
@@ -193,6 +201,8 @@ def load_config(
         data = tomllib.loads(text)
     except UnicodeDecodeError:
         return None, [Problem(shown, 1, "file is not UTF-8; save it as UTF-8")]
+    except RecursionError:
+        return None, [Problem(shown, 1, "invalid TOML: tables or arrays nested too deeply")]
     except tomllib.TOMLDecodeError as err:
         match = re.search(r"line (\d+)", str(err))
         return None, [Problem(shown, int(match.group(1)) if match else 1, f"invalid TOML: {err}")]

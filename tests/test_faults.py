@@ -190,3 +190,59 @@ def test_hostile_post_is_read_with_a_summary(blog: Path) -> None:
     loaded = read.load_site(BuildOptions(blog, blog.parent / "out"))
     [evil] = [p for p in loaded.posts if p.slug == "evil"]
     assert len(evil.summary) <= 301
+
+
+# ---------------------------------------------------------------- 8. path:line, never a traceback
+
+
+def test_unreadable_folder_under_content_is_a_problem(blog: Path, tmp_path: Path, monkeypatch):
+    secret = blog / "content" / "posts" / "secret"
+    post(blog, "secret/hidden", "Hidden", "2025-03-05", "Hidden.")
+    real_scandir = os.scandir
+
+    def scandir(path=".", *args):
+        if Path(path) == secret:  # as a non-root user sees a chmod 000 folder
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path, *args)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    code, _, stderr = build_site(blog, tmp_path / "out")
+    assert code == 1
+    assert "content/posts/secret: cannot read folder: Permission denied" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_toml_nested_ten_thousand_deep_is_a_clean_error(blog: Path, tmp_path: Path) -> None:
+    write(blog / "site.toml", SITE_TOML + "deep = " + "[" * 10_000 + "]" * 10_000 + "\n")
+    code, _, stderr = build_site(blog, tmp_path / "out")
+    assert code == 1 and "site.toml:1: invalid TOML: " in stderr and "Traceback" not in stderr
+    write(blog / "site.toml", SITE_TOML)
+    deep = "x = " + "[" * 10_000 + "]" * 10_000
+    write(blog / "content" / "posts" / "deep.md", f'+++\ntitle = "Deep"\n{deep}\n+++\nBody.\n')
+    code, _, stderr = build_site(blog, tmp_path / "out")
+    assert code == 1 and "content/posts/deep.md:" in stderr and "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(
+    "permalink",
+    [
+        "/{slug}/{slug:%}/",
+        "/{year:.>2.0}/{slug}/",
+        "/{slug.__class__}/{slug}/",
+        "/{slug!r}/{slug}/",
+        "/{0}{slug}/",
+        "/{slug}/{{x}}/",
+    ],
+)
+def test_permalink_allows_only_the_documented_placeholders(blog: Path, tmp_path, permalink):
+    write(blog / "site.toml", SITE_TOML + f'permalink = "{permalink}"\n')
+    code, _, stderr = build_site(blog, tmp_path / "out")
+    assert code == 1, stderr
+    assert "site.toml:4: " in stderr and "permalink" in stderr and "Traceback" not in stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_documented_permalink_placeholders_still_work(blog: Path, tmp_path: Path) -> None:
+    write(blog / "site.toml", SITE_TOML + 'permalink = "/{year}/{month}/{day}/{slug}/"\n')
+    ok(blog, tmp_path / "out")
+    assert (tmp_path / "out" / "2025" / "03" / "02" / "two" / "index.html").is_file()

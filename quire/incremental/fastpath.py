@@ -85,7 +85,7 @@ def scan(roots: Iterable[Path]) -> tuple[list[tuple], int]:
                     newest = max(newest, est.st_mtime_ns)
         except OSError:
             entries.append((top, "unreadable"))
-    entries.sort()
+    entries.sort(key=lambda entry: entry[0])  # by path only: the rest mixes ints and strings
     return entries, newest
 
 

@@ -89,7 +89,12 @@ def read_sources(
     problems: list[Problem] = []
     for kind, folder in ((Kind.POST, "posts"), (Kind.PAGE, "pages")):
         top = site_root / "content" / folder
-        for path, _ in site_files(top, within=site_root / "content", pattern="*.md"):
+        unreadable: list = []
+        files = site_files(top, within=site_root / "content", pattern="*.md", errors=unreadable)
+        for path, err in unreadable:
+            shown = display_path(path, site_root)
+            problems.append(Problem(shown, None, f"cannot read folder: {err.strerror or err}"))
+        for path, _ in files:
             try:
                 raw = path.read_bytes()
             except OSError as err:
@@ -299,6 +304,9 @@ def _split_front_matter(text: str, shown: str):
         return None, {}, body, body_line, [Problem(shown, 1, f"invalid YAML front matter: {err}")]
     except tomllib.TOMLDecodeError as err:
         return None, {}, body, body_line, [_toml_problem(err, fm_text, first + 1, shown)]
+    except RecursionError:
+        message = "invalid front matter: values nested too deeply"
+        return None, {}, body, body_line, [Problem(shown, first, message)]
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -621,9 +629,10 @@ def post_url(kind: str, slug: str, date: dt.datetime | None, permalink: str) -> 
     if kind == Kind.PAGE:
         return f"/{slug}/"
     date = date or dt.datetime(1970, 1, 1)
-    url = permalink.format(
-        slug=slug, year=f"{date.year:04d}", month=f"{date.month:02d}", day=f"{date.day:02d}"
-    )
+    values = {"slug": slug, "year": f"{date.year:04d}", "month": f"{date.month:02d}"}
+    values["day"] = f"{date.day:02d}"
+    # plain substitution, not str.format: a format spec or attribute cannot reach the path
+    url = re.sub(r"\{(slug|year|month|day)\}", lambda m: values[m.group(1)], permalink)
     if not url.startswith("/"):
         url = "/" + url
     if not url.endswith("/"):
