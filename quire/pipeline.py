@@ -116,7 +116,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         written=staged.written,
         unchanged=staged.unchanged,
         seconds=time.perf_counter() - started,
-        warnings=(*warnings, *cache_warnings),
+        warnings=(*cache_warnings, *warnings),  # the cache first: it explains the rest
         rendered=rendered_pages,
         cached=len(pages) - rendered_pages,
         stages=tuple(watch.laps),

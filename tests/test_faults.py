@@ -246,3 +246,57 @@ def test_documented_permalink_placeholders_still_work(blog: Path, tmp_path: Path
     write(blog / "site.toml", SITE_TOML + 'permalink = "/{year}/{month}/{day}/{slug}/"\n')
     ok(blog, tmp_path / "out")
     assert (tmp_path / "out" / "2025" / "03" / "02" / "two" / "index.html").is_file()
+
+
+# ---------------------------------------------------------------- 10. smaller
+
+
+def test_nul_bytes_never_reach_the_output(blog: Path, tmp_path: Path) -> None:
+    path = blog / "content" / "posts" / "zero.md"
+    path.write_bytes(b'---\ntitle: "Nul"\ndate: 2025-03-05\n---\nA\x00B and `c\x00d`.\n')
+    out = tmp_path / "out"
+    ok(blog, out)
+    for name, data in tree(out).items():
+        assert b"\x00" not in data, name
+    [page] = [p for p in out.rglob("index.html") if "zero" in p.parts]
+    assert "AB and" in page.read_text()
+    assert tree(out) == cold(blog, tmp_path)
+
+
+def test_a_million_tags_is_a_quick_clean_error(monkeypatch) -> None:
+    from quire.index import taxonomy
+    from quire.read import content
+
+    made = 0
+    real = taxonomy.slugify
+
+    def counting(name: str) -> str:
+        nonlocal made
+        made += 1
+        return real(name)
+
+    tags = ", ".join(f"t{i}" for i in range(1_000_000))
+    for front in (
+        f"tags: {tags}\n",
+        f"tags: [{tags}]\n",
+        "tags: " + ", ".join(f"u{i}" for i in range(300)) + "\n",
+    ):
+        raw = f'---\ntitle: "x"\ndate: 2025-01-01\n{front}---\nBody\n'.encode()
+        monkeypatch.setattr(content, "slugify", counting)
+        post, problems = content.parse_file(
+            Path("/s/content/posts/x.md"), raw, "post", Path("/s"), content.ReadOptions(), b""
+        )
+        assert post is None and problems
+        assert problems[0].path == "content/posts/x.md" and problems[0].line
+        assert made < 1000  # no slug made for a million names
+
+
+def test_cache_corruption_warning_comes_first(blog: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    ok(blog, out)
+    stored = blog / store.CACHE_DIR / store.STORE_FILE
+    stored.write_bytes(stored.read_bytes()[:-10] + b"corrupted!")
+    post(blog, "four", "Four", "2025-03-04", "Fourth.", tags="[lonely]")
+    text = ok(blog, out)
+    lines = [line for line in text.splitlines() if "warning" in line]
+    assert len(lines) >= 2 and ".quire-cache/store.bin" in lines[0], text

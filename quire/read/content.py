@@ -54,6 +54,7 @@ KNOWN_FIELDS = {
 # Every tag gets a page and a feed listing its posts with all their tags: 10,000 tags on
 # one post meant 10,000 feeds of 10,000 categories each (the build never finished).
 MAX_TERMS = 200
+MAX_FRONT_MATTER = 256 * 1024  # characters: real front matter is a few hundred
 
 
 class _TOMLHandler(BaseHandler):
@@ -141,7 +142,9 @@ def parse_file(
                 shown, line, f"file is not UTF-8 (byte 0x{raw[err.start]:02x}); save it as UTF-8"
             )
         ]
-    return parse_text(text, path, shown, kind, options, fingerprint)
+    # NUL is no character of any page, feed or search index (CommonMark replaces it, XML
+    # forbids it): dropped once here, before the body reaches Markdown, summary or search.
+    return parse_text(text.replace("\x00", ""), path, shown, kind, options, fingerprint)
 
 
 def parse_text(
@@ -219,12 +222,15 @@ def _slug(meta: dict, path: Path, problem: Callable) -> str:
 
 
 def _terms(meta: dict, problem: Callable) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    tags = _string_list(meta.get("tags"), "tags", problem)
-    categories = _string_list(meta.get("categories", meta.get("category")), "category", problem)
+    tags = _string_list(meta.get("tags"), "tags", problem, MAX_TERMS)
+    categories = _string_list(
+        meta.get("categories", meta.get("category")), "category", problem, MAX_TERMS
+    )
     category_key = "categories" if "categories" in meta else "category"
     for key, names in (("tags", tags), (category_key, categories)):
-        if len(names) > MAX_TERMS:
-            problem(key, f"too many {key} ({len(names)}; at most {MAX_TERMS} per post)")
+        if len(names) > MAX_TERMS:  # checked before any slug is made: a million took 52 s
+            problem(key, f"too many {key} (more than {MAX_TERMS}; at most {MAX_TERMS} per post)")
+            continue
         for name in names:
             if not slugify(name):
                 problem(
@@ -282,6 +288,9 @@ def _split_front_matter(text: str, shown: str):
     first = _line_at(text, opening.end())  # the line fm_text's first character is on
     body = text[closing.end() :].lstrip("\n")
     body_line = _line_at(text, len(text) - len(body))
+    if len(fm_text) > MAX_FRONT_MATTER:  # parsing 9 MB of YAML (a million tags) takes ~20 s
+        message = f"front matter is too large ({len(fm_text) // 1024} KB; at most 256 KB)"
+        return None, {}, body, body_line, [Problem(shown, first, message)]
     try:
         if isinstance(handler, _TOMLHandler):
             meta = tomllib.loads(fm_text)
@@ -509,7 +518,8 @@ def _field_date(meta, key, options, problem):
     return value
 
 
-def _string_list(value, key, problem) -> tuple[str, ...]:
+def _string_list(value, key, problem, limit: int | None = None) -> tuple[str, ...]:
+    """The distinct non-empty names; with `limit`, reading stops at limit + 1 of them."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -529,6 +539,8 @@ def _string_list(value, key, problem) -> tuple[str, ...]:
     for item in items:
         if item:
             seen.setdefault(item, None)
+            if limit is not None and len(seen) > limit:
+                break
     return tuple(seen)
 
 
