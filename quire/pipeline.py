@@ -7,7 +7,6 @@ else in quire calls more than one stage: commands call `build()` or `render_one(
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
@@ -31,7 +30,6 @@ from quire.render import feeds, search, templates, views
 from quire.render.bodies import render_bodies
 from quire.render.templates import precompile
 
-TEMPLATE_CACHE = "templates"  # compiled Jinja templates, in the build cache folder
 load_site = read.load_site  # the read stage, for commands that only read (serve, check)
 
 
@@ -71,7 +69,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
 
     loaded = read.load_site(options, cache)
     config = loaded.config
-    env = templates.make_environment(site, config, site / CACHE_DIR / TEMPLATE_CACHE)
+    env = templates.make_environment(site, config, templates.bytecode_dir())
     watch.lap("read")
 
     related = related_lists(loaded, cache, site)
@@ -297,8 +295,7 @@ def _save_cache(
     signature = fastpath.output_signature(options.output_dir.absolute())
     stat_outputs(cache.memo("pages"), signature)
     problems = [store.save(options.site_dir, cache)]
-    with contextlib.suppress(OSError):  # the next build keeps compiled templates there
-        (options.site_dir / CACHE_DIR / TEMPLATE_CACHE).mkdir(exist_ok=True)
+    templates.make_bytecode_dir(templates.bytecode_dir())  # the next build keeps them there
     manifest = None
     if not probe.racy:
         manifest = fastpath.Manifest(

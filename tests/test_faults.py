@@ -300,3 +300,80 @@ def test_cache_corruption_warning_comes_first(blog: Path, tmp_path: Path) -> Non
     text = ok(blog, out)
     lines = [line for line in text.splitlines() if "warning" in line]
     assert len(lines) >= 2 and ".quire-cache/store.bin" in lines[0], text
+
+
+# ---------------------------------------------------------------- 6. a full cache folder
+
+
+def _refuse_writes_under(monkeypatch, folders: list[Path], error: int) -> None:
+    """Every create, write, rename or link into `folders` fails with `error` (ENOSPC:
+    the disk is full; EROFS: read-only), as for a non-root user; reads still work."""
+    import builtins
+    import errno
+
+    roots = [str(f.absolute()) for f in folders]
+
+    def inside(path) -> bool:
+        text = os.path.abspath(os.fsdecode(path)) if not isinstance(path, int) else ""
+        return any(text == r or text.startswith(r + os.sep) for r in roots)
+
+    def fail(path):
+        raise OSError(error, os.strerror(error), os.fsdecode(path))
+
+    real_open, real_os_open = builtins.open, os.open
+    real_mkdir, real_replace, real_rename, real_link = os.mkdir, os.replace, os.rename, os.link
+
+    def fake_open(file, mode="r", *args, **kwargs):
+        if inside(file) and any(c in mode for c in "wax+"):
+            fail(file)
+        return real_open(file, mode, *args, **kwargs)
+
+    def fake_os_open(path, flags, *args, **kwargs):
+        if inside(path) and flags & (os.O_WRONLY | os.O_RDWR | os.O_CREAT):
+            fail(path)
+        return real_os_open(path, flags, *args, **kwargs)
+
+    def guard(real):
+        def call(src, dst, *args, **kwargs):
+            if inside(dst) or (inside(src) and error == errno.EROFS):
+                fail(dst)
+            return real(src, dst, *args, **kwargs)
+
+        return call
+
+    def fake_mkdir(path, *args, **kwargs):
+        if inside(path):
+            fail(path)
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    monkeypatch.setattr(os, "open", fake_os_open)
+    monkeypatch.setattr(os, "mkdir", fake_mkdir)
+    monkeypatch.setattr(os, "replace", guard(real_replace))
+    monkeypatch.setattr(os, "rename", guard(real_rename))
+    monkeypatch.setattr(os, "link", guard(real_link))
+
+
+@pytest.mark.parametrize("error", ["ENOSPC", "EROFS"])
+def test_full_or_read_only_cache_folder_is_a_warning(blog, tmp_path, monkeypatch, error):
+    import errno
+
+    from quire.render import templates
+
+    out = tmp_path / "out"
+    ok(blog, out)
+    post(blog, "four", "Four", "2025-03-04", "Fourth.")
+    ok(blog, out)  # the cache and the compiled templates' folder exist now
+    with monkeypatch.context() as patch:
+        _refuse_writes_under(
+            patch, [blog / store.CACHE_DIR, templates.bytecode_dir()], getattr(errno, error)
+        )
+        post(blog, "five", "Five", "2025-03-05", "Fifth.")
+        write(blog / "templates" / "404.html", "<p>{{ page.title }} lost</p>\n")
+        code, stdout, stderr = build_site(blog, out)
+    assert code == 0, stderr
+    assert "warning" in stderr and ".quire-cache" in stderr
+    assert "Fifth." in (out / "posts" / "five" / "index.html").read_text()
+    assert tree(out) == cold(blog, tmp_path)
+    ok(blog, out)  # and the next build, with the disk freed, is right too
+    assert tree(out) == cold(blog, tmp_path)

@@ -182,7 +182,10 @@ def unchanged(
 def save_manifest(site_dir: Path, manifest: Manifest | None) -> Problem | None:
     path = site_dir / CACHE_DIR / MANIFEST_FILE
     if manifest is None:
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as err:
+            return Problem(shown(MANIFEST_FILE), None, f"cannot remove ({err.strerror})", True)
         return None
     return write_blob(path, manifest, shown(MANIFEST_FILE))
 

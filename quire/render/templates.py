@@ -5,11 +5,14 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
+import jinja2.bccache
 
 from quire import __version__, defaults
 from quire.config import SiteConfig
@@ -29,8 +32,9 @@ def make_environment(
     site_dir: Path, config: SiteConfig, bytecode_dir: Path | None = None
 ) -> jinja2.Environment:
     """Site templates first, then the default theme's, file by file. With `bytecode_dir`,
-    compiled templates are kept there (if it exists: a failed first build writes nothing):
-    compiling them costs a rebuild ~0.1 s."""
+    compiled templates are kept there (if it exists: a failed first build writes nothing,
+    and if it is the user's own, private folder: see bytecode_dir): compiling them costs a
+    rebuild ~0.1 s."""
     search = [site_dir / "templates"]
     if DEFAULT_TEMPLATES.resolve() != (site_dir / "templates").resolve():
         search.append(DEFAULT_TEMPLATES)
@@ -41,14 +45,14 @@ def make_environment(
         "keep_trailing_newline": True,
     }
     bytecode = None
-    if bytecode_dir is not None and bytecode_dir.is_dir():  # made after a successful build
+    if bytecode_dir is not None and _private_folder(bytecode_dir):
         # jinja keys entries by template file and source checksum, not by options. Jinja
         # folds constant expressions at compile time; the URL filters below are marked so
         # they never are, and the settings are in the tag anyway: nothing a setting decides
         # can come back from a compiled template made under other settings.
         baked = (options, jinja2.__version__, __version__, repr(config))
         tag = hashlib.sha256(repr(baked).encode()).hexdigest()[:12]
-        bytecode = jinja2.FileSystemBytecodeCache(str(bytecode_dir), f"%s.{tag}.cache")
+        bytecode = _BytecodeCache(str(bytecode_dir), f"%s.{tag}.cache")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in search if p.is_dir()]),
         undefined=jinja2.ChainableUndefined,
@@ -64,6 +68,43 @@ def make_environment(
     env.globals["site"] = config
     env.globals["quire_version"] = __version__
     return env
+
+
+def bytecode_dir() -> Path:
+    """Where compiled templates are kept: the user's cache folder, never the site's.
+    Compiled templates are Python code objects, run when loaded: a site archive or
+    repository that shipped them in `.quire-cache/` would run its code on the reader's
+    machine. `$XDG_CACHE_HOME/quire/templates` (default ~/.cache) is made private (0700)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "quire" / "templates"
+
+
+def make_bytecode_dir(folder: Path) -> None:
+    """After a successful build: the folder the next build keeps compiled templates in."""
+    with contextlib.suppress(OSError):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _private_folder(folder: Path) -> bool:
+    """A folder only this user can write into (as jinja's own default cache folder)."""
+    try:
+        st = folder.stat(follow_symlinks=False)
+    except OSError:
+        return False
+    own = not hasattr(os, "getuid") or st.st_uid == os.getuid()
+    return stat.S_ISDIR(st.st_mode) and own and not st.st_mode & 0o022
+
+
+class _BytecodeCache(jinja2.FileSystemBytecodeCache):
+    """A full or read-only cache folder costs the compile time, never the build."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError):
+            super().dump_bytecode(bucket)
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
+            super().load_bytecode(bucket)
 
 
 def _unfolded(function):
