@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from quire import faults
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no build lock
@@ -31,6 +33,7 @@ except ImportError:  # pragma: no cover - Windows: no build lock
 TEMP_PREFIX = ".quire-tmp-"
 OLD_PREFIX = ".quire-old-"
 SPARE_PREFIX = ".quire-spare-"
+TRASH_PREFIX = ".quire-trash-"  # being deleted: never restored, whatever its mtime
 
 
 class OutputError(Exception):
@@ -262,6 +265,7 @@ class StagedOutput:
                     old = Path(tempfile.mkdtemp(prefix=OLD_PREFIX, dir=self.final.parent))
                     old.rmdir()
                     os.replace(self.final, old)
+                faults.point("swap")
                 os.replace(self.staging, self.final)
             except OSError as err:
                 if old is not None and not self.final.exists():
@@ -455,14 +459,26 @@ def remove_stale_temps(parent: Path) -> None:
     """Temp folders left by a killed build are removed on the next run."""
     for leftover in parent.glob(f"{TEMP_PREFIX}*"):
         shutil.rmtree(leftover, ignore_errors=True)
-    for leftover in parent.glob(f"{OLD_PREFIX}*"):
-        remove_later(leftover)
+    for prefix in (OLD_PREFIX, TRASH_PREFIX):
+        for leftover in parent.glob(f"{prefix}*"):
+            remove_later(leftover)
 
 
 def remove_later(folder: Path) -> None:
     """Delete a swapped-out output in a detached `rm -rf`: removing thousands of folders can
     take seconds on some disks, and the new output is already in place. Whatever it leaves
-    (a killed build) is removed by the next build's remove_stale_temps."""
+    (a killed build) is removed by the next build's remove_stale_temps.
+
+    The folder is first renamed to `.quire-trash-*`: a `.quire-old-*` folder that an `rm`
+    is emptying (its mtime changing as it goes) would otherwise look like the newest old
+    output to a recovery, which would restore it half deleted while `rm` went on."""
+    if folder.name.startswith(OLD_PREFIX):
+        try:
+            trash = Path(tempfile.mkdtemp(prefix=TRASH_PREFIX, dir=folder.parent))
+            os.replace(folder, trash / "old")
+            folder = trash
+        except OSError:
+            pass
     rm = shutil.which("rm") if os.name == "posix" else None
     if rm:
         try:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import jinja2
 
-from quire import output, plan, read
+from quire import faults, output, plan, read
 from quire.config import SiteConfig
 from quire.incremental import fastpath, store
 from quire.incremental.digest import digest, engine_digest
@@ -68,6 +68,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     watch.lap("check and load cache")
 
     loaded = read.load_site(options, cache)
+    faults.point("read")
     config = loaded.config
     env = templates.make_environment(site, config, templates.bytecode_dir())
     watch.lap("read")
@@ -99,6 +100,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         for path, source in plan.static_files(site, (*loaded.posts, *loaded.pages)):
             staged.copy(path, source)
         watch.lap("feeds, search, sitemap, static files")
+        faults.point("staged")
         staged.commit()
         watch.lap("swap")
     except BaseException:
@@ -106,7 +108,14 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         raise
 
     warnings = problems.warnings
-    cache_warnings.extend(_save_cache(options, cache, probe, loaded, len(pages), warnings))
+    faults.point("swapped")
+    try:  # the new output is in place: nothing from here on may report the build failed
+        cache_warnings.extend(_save_cache(options, cache, probe, loaded, len(pages), warnings))
+    except OSError as err:
+        where = store.shown("")
+        cache_warnings.append(
+            Problem(where, None, f"cannot save the build cache ({err.strerror or err})", True)
+        )
     watch.lap("save cache")
     return BuildResult(
         posts=len(loaded.posts),
@@ -242,7 +251,9 @@ def _write_pages(
     precompile(env, (job.template for job in todo))
     failures: list[Problem] = []
     results = parallel_map(_page_at, (env, todo), len(todo), workers, options.progress, "Pages")
-    for job, (data, problem) in zip(todo, results, strict=True):
+    for number, (job, (data, problem)) in enumerate(zip(todo, results, strict=True)):
+        if number == 0:  # workers still busy with the rest
+            faults.point("pages")
         if problem is None:
             staged.write(job.path, data)
         elif problem not in failures:
@@ -295,6 +306,7 @@ def _save_cache(
     signature = fastpath.output_signature(options.output_dir.absolute())
     stat_outputs(cache.memo("pages"), signature)
     problems = [store.save(options.site_dir, cache)]
+    faults.point("cache-saved")
     templates.make_bytecode_dir(templates.bytecode_dir())  # the next build keeps them there
     manifest = None
     if not probe.racy:

@@ -7,12 +7,15 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
-from conftest import build_site, post, write
+from conftest import ROOT, build_site, post, write
 
+from quire.faults import KILLED, POINTS
 from quire.incremental import store
 
 SITE_TOML = 'title = "Desk"\nbase_url = "https://d.example.com/"\nposts_per_page = 2\n'
@@ -377,3 +380,130 @@ def test_full_or_read_only_cache_folder_is_a_warning(blog, tmp_path, monkeypatch
     assert tree(out) == cold(blog, tmp_path)
     ok(blog, out)  # and the next build, with the disk freed, is right too
     assert tree(out) == cold(blog, tmp_path)
+
+
+# ---------------------------------------------------------------- 7. recovery races
+
+
+def test_quire_cache_that_is_a_file_is_a_warning(blog: Path, tmp_path: Path) -> None:
+    (blog / store.CACHE_DIR).write_text("not a folder\n")
+    out = tmp_path / "out"
+    code, stdout, stderr = build_site(blog, out)
+    assert code == 0, stderr
+    assert "left as it was" not in stderr and "warning" in stderr
+    (blog / store.CACHE_DIR).unlink()
+    assert tree(out) == cold(blog, tmp_path)
+
+
+def test_recovery_never_restores_an_output_being_deleted(blog, tmp_path, monkeypatch) -> None:
+    from quire import output
+
+    out = tmp_path / "out"
+    ok(blog, out)
+    previous = tree(out)
+    # an output-before-last that a detached `rm -rf` is still emptying...
+    removing = tmp_path / f"{output.OLD_PREFIX}removing"
+    shutil.copytree(out, removing)
+    started = []
+    monkeypatch.setattr(output.subprocess, "Popen", lambda args, **kw: started.append(args))
+    output.remove_later(removing)
+    [rm] = started
+    being_deleted = Path(rm[-1])
+    for path in sorted(being_deleted.rglob("*.html"))[: len(previous) // 2]:
+        path.unlink()  # ...half way through, its folders' mtimes newer than anything
+    # ...when a build is killed between the swap's two renames
+    os.replace(out, tmp_path / f"{output.OLD_PREFIX}killed")
+    os.utime(tmp_path / f"{output.OLD_PREFIX}killed", (1, 1))
+    output.recover_output(out)
+    assert tree(out) == previous
+    monkeypatch.undo()
+    post(blog, "four", "Four", "2025-03-04", "Fourth.")
+    ok(blog, out)
+    assert tree(out) == cold(blog, tmp_path)
+
+
+def test_leftover_cache_temp_files_are_removed(blog: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    ok(blog, out)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    leftover = blog / store.CACHE_DIR / f"store.bin.tmp{dead}"
+    leftover.write_bytes(b"half a cache")
+    post(blog, "four", "Four", "2025-03-04", "Fourth.")
+    ok(blog, out)
+    assert not leftover.exists()
+
+
+# ---------------------------------------------------------------- kill points
+
+
+def _cli(site: Path, out: Path, fault: str | None = None, *extra: str):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("QUIRE_FAULT", None)
+    if fault:
+        env["QUIRE_FAULT"] = fault
+    script = "import sys; from quire.commands import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run(
+        [sys.executable, "-c", script, "build", "--site", str(site), "--output", str(out), *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory) -> tuple[Path, Path, dict[str, bytes], dict[str, bytes]]:
+    """A site of 70 posts (enough for worker processes) built once, the edit the killed
+    builds were making, and the cold outputs before and after that edit."""
+    base = tmp_path_factory.mktemp("many")
+    site = base / "site"
+    write(site / "site.toml", SITE_TOML)
+    for i in range(70):
+        post(site, f"p{i:02d}", f"Post {i}", f"2025-01-{i % 28 + 1:02d}", f"Body {i}.", tags="[a]")
+    write(site / "theme" / "img" / "logo.txt", "logo A\n")
+    out = base / "out"
+    assert _cli(site, out).returncode == 0
+    before = tree(out)
+    edited = base / "edited"
+    shutil.copytree(site, edited, ignore=shutil.ignore_patterns(store.CACHE_DIR))
+    _edit(edited)
+    after = cold(edited, base)
+    return site, out, before, after
+
+
+def _edit(site: Path) -> None:
+    post(site, "p03", "Post 3, edited", "2025-01-04", "New body.", tags="[a, b]")
+    post(site, "extra", "Extra", "2025-02-01", "Added.", tags="[a]")
+    (site / "content" / "posts" / "p05.md").unlink()
+    write(site / "theme" / "img" / "logo.txt", "logo B\n")
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_a_killed_build_never_costs_the_site(many, tmp_path: Path, point: str) -> None:
+    template, template_out, before, after = many
+    site, out = tmp_path / "site", tmp_path / "out"
+    shutil.copytree(template, site, symlinks=True)
+    shutil.copytree(template_out, out, symlinks=True)
+    _edit(site)
+    killed = _cli(site, out, point, "--jobs", "2")
+    assert killed.returncode == KILLED, (killed.stdout, killed.stderr)
+    assert "Traceback" not in killed.stderr
+    # the previous output, whole (or the new one, whole, once swapped), never a mix
+    if (out).exists():
+        assert tree(out) in (before, after)
+    else:  # killed between the renames: the next build puts the old one back
+        assert point == "swap"
+    again = _cli(site, out, None, "--jobs", "2")
+    assert again.returncode == 0, again.stderr
+    assert "Traceback" not in again.stderr
+    assert tree(out) == after
+    assert not list((site / store.CACHE_DIR).glob("*.tmp*"))
+    assert not list(tmp_path.glob(".quire-old-*")) and not list(tmp_path.glob(".quire-tmp-*"))
+    # and the build after that takes the no-change path, still right
+    third = _cli(site, out)
+    assert third.returncode == 0 and tree(out) == after

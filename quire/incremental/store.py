@@ -15,6 +15,7 @@ ignored with a warning; the build then does the work itself.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -22,6 +23,7 @@ import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from quire import faults
 from quire.incremental.digest import _dumps
 from quire.incremental.memo import Memo
 from quire.problems import Problem
@@ -73,9 +75,11 @@ def write_blob(path: Path, value: object, shown: str) -> Problem | None:
             f.write(MAGIC)
             f.write(_checksum(payload))
             f.write(payload)
+        faults.point("cache-write")
         os.replace(tmp, path)
     except (OSError, pickle.PicklingError, TypeError, AttributeError) as err:
-        tmp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # ENOTDIR when .quire-cache is a file
+            tmp.unlink(missing_ok=True)
         return _warn(shown, f"cannot write the build cache ({err}); next build starts cold")
     return None
 
@@ -102,8 +106,33 @@ class BuildCache:
         return self.memos.setdefault(name, Memo())
 
 
+def remove_stale_temps(folder: Path) -> None:
+    """Temp files (`NAME.tmpPID`) of a build that was killed while writing: its process is
+    gone, so nobody will rename them."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        pid = name.rpartition(".tmp")[2]
+        if ".tmp" in name and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(folder / name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: someone else's process
+        return True
+    return True
+
+
 def load(site_dir: Path, engine: bytes, output_dir: Path) -> tuple[BuildCache, list[Problem]]:
     """The previous build's cache, or an empty one (another quire, another output folder)."""
+    remove_stale_temps(site_dir / CACHE_DIR)
     output = str(output_dir.resolve())
     value, warning = read_blob(site_dir / CACHE_DIR / STORE_FILE, shown(STORE_FILE))
     warnings = [warning] if warning else []
