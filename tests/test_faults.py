@@ -507,3 +507,93 @@ def test_a_killed_build_never_costs_the_site(many, tmp_path: Path, point: str) -
     # and the build after that takes the no-change path, still right
     third = _cli(site, out)
     assert third.returncode == 0 and tree(out) == after
+
+
+# ---------------------------------------------------------------- 4. data-only cache
+
+
+class _Exploit:
+    """Unpickling this runs code: what a hostile `.quire-cache/` shipped in a repo holds."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.write_text, (self.marker, "code ran"))
+
+
+def _sealed(payload: bytes, magic: bytes) -> bytes:
+    import hashlib
+
+    return magic + hashlib.sha256(payload).digest() + payload
+
+
+def test_old_pickle_cache_is_ignored_with_a_warning_and_never_run(blog, tmp_path) -> None:
+    import pickle
+
+    out = tmp_path / "out"
+    age(blog)
+    ok(blog, out)
+    ok(blog, out)  # a manifest: the next build would take the no-change path
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps({"engine": b"", "memos": {"x": _Exploit(marker)}})
+    for name in (store.STORE_FILE, "manifest.bin", "posts-00.bin", store.WORDS_FILE):
+        (blog / store.CACHE_DIR / name).write_bytes(_sealed(payload, b"QUIRE-CACHE-4\n"))
+    text = ok(blog, out)
+    assert not marker.exists()
+    assert "older quire" in text and ".quire-cache/store.bin" in text
+    post(blog, "four", "Four", "2025-03-04", "Fourth.")
+    ok(blog, out)
+    assert not marker.exists()
+    assert tree(out) == cold(blog, tmp_path)
+
+
+@pytest.mark.parametrize("hostile", ["code object", "unknown record", "Ellipsis alone", "deep"])
+def test_cache_holding_anything_but_data_is_ignored(blog, tmp_path, hostile) -> None:
+    import marshal
+
+    trees = {
+        "code object": {"engine": compile("open('x','w')", "x", "exec")},
+        "unknown record": (..., "Popen", ["touch", "x"]),
+        "Ellipsis alone": (..., ...),
+        "deep": "X",
+    }
+    payload = marshal.dumps(trees[hostile])
+    if hostile == "deep":  # nested deeper than the decoder can follow: a clean refusal
+        payload = b"[\x01\x00\x00\x00" * 1500 + b"N"
+    out = tmp_path / "out"
+    ok(blog, out)
+    (blog / store.CACHE_DIR / store.STORE_FILE).write_bytes(_sealed(payload, store.MAGIC))
+    post(blog, "four", "Four", "2025-03-04", "Fourth.")
+    text = ok(blog, out)
+    assert ".quire-cache/store.bin: warning: build cache file cannot be read back" in text
+    assert tree(out) == cold(blog, tmp_path)
+
+
+def test_every_cached_value_round_trips_exactly(blog: Path, tmp_path: Path) -> None:
+    """All the record types the memos hold, with every kind of front matter value."""
+    import datetime as dt
+
+    from quire.incremental import codec
+
+    write(blog / "site.toml", SITE_TOML + 'timezone = "Europe/Paris"\n')
+    post(
+        blog,
+        "odd",
+        "Odd",
+        "2025-03-05T10:30:00",
+        "Body.",
+        when="2024-02-29",
+        nested="{a: [1, 2.5, true, null], b: {c: x}}",
+    )
+    write(blog / "content" / "products.yaml", 'air:\n  name: Air\n  price: "$1"\n')
+    out = tmp_path / "out"
+    ok(blog, out)
+    values = [store.read_blob(p, p.name) for p in sorted((blog / store.CACHE_DIR).glob("*.bin"))]
+    assert all(w is None for _, w in values)
+    for value, _ in values:
+        assert codec.loads(codec.dumps(value)) == value
+    tz = dt.timezone(dt.timedelta(hours=5, minutes=30), "IST")
+    odd = (dt.datetime(2025, 1, 1, tzinfo=tz), dt.date(2025, 1, 2), {(1, "a"): [b"x", None]})
+    assert codec.loads(codec.dumps(odd)) == odd
+    assert codec.loads(codec.dumps(odd))[0].tzname() == "IST"
