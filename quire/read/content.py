@@ -227,9 +227,12 @@ def _terms(meta: dict, problem: Callable) -> tuple[tuple[str, ...], tuple[str, .
         meta.get("categories", meta.get("category")), "category", problem, MAX_TERMS
     )
     category_key = "categories" if "categories" in meta else "category"
+    raw = {"tags": meta.get("tags"), category_key: meta.get(category_key)}
     for key, names in (("tags", tags), (category_key, categories)):
         if len(names) > MAX_TERMS:  # checked before any slug is made: a million took 52 s
-            problem(key, f"too many {key} (more than {MAX_TERMS}; at most {MAX_TERMS} per post)")
+            given = raw[key]
+            count = given.count(",") + 1 if isinstance(given, str) else len(given)
+            problem(key, f"too many {key} ({count}; at most {MAX_TERMS} per post)")
             continue
         for name in names:
             if not slugify(name):
