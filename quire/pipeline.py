@@ -70,7 +70,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     loaded = read.load_site(options, cache)
     faults.point("read")
     config = loaded.config
-    env = templates.make_environment(site, config, templates.bytecode_dir())
+    env = templates.make_environment(site, config)
     watch.lap("read")
 
     related = related_lists(loaded, cache, site)
@@ -307,7 +307,6 @@ def _save_cache(
     stat_outputs(cache.memo("pages"), signature)
     problems = [store.save(options.site_dir, cache)]
     faults.point("cache-saved")
-    templates.make_bytecode_dir(templates.bytecode_dir())  # the next build keeps them there
     manifest = None
     if not probe.racy:
         manifest = fastpath.Manifest(

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -13,8 +11,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # test this checkout's quire, whatever is installed
 
-# compiled templates go to the user's cache folder: the tests' own, not the real one
-os.environ["XDG_CACHE_HOME"] = tempfile.mkdtemp(prefix="quire-test-cache-")
 
 
 def _load_corpus_module():

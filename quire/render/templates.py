@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
-import os
 import re
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -28,13 +25,12 @@ class TemplateFailure(Exception):
         self.problem = problem
 
 
-def make_environment(
-    site_dir: Path, config: SiteConfig, bytecode_dir: Path | None = None
-) -> jinja2.Environment:
-    """Site templates first, then the default theme's, file by file. With `bytecode_dir`,
-    compiled templates are kept there (if it exists: a failed first build writes nothing,
-    and if it is the user's own, private folder: see bytecode_dir): compiling them costs a
-    rebuild ~0.1 s."""
+def make_environment(site_dir: Path, config: SiteConfig) -> jinja2.Environment:
+    """Site templates first, then the default theme's, file by file.
+
+    Compiled templates are not kept on disk: they are Python code, run when loaded, so a
+    site archive or repository shipping them in `.quire-cache/` would run its code on the
+    reader's machine, and the cache must stay inside the site. Compiling costs ~0.1 s."""
     search = [site_dir / "templates"]
     if DEFAULT_TEMPLATES.resolve() != (site_dir / "templates").resolve():
         search.append(DEFAULT_TEMPLATES)
@@ -44,21 +40,11 @@ def make_environment(
         "lstrip_blocks": True,
         "keep_trailing_newline": True,
     }
-    bytecode = None
-    if bytecode_dir is not None and _private_folder(bytecode_dir):
-        # jinja keys entries by template file and source checksum, not by options. Jinja
-        # folds constant expressions at compile time; the URL filters below are marked so
-        # they never are, and the settings are in the tag anyway: nothing a setting decides
-        # can come back from a compiled template made under other settings.
-        baked = (options, jinja2.__version__, __version__, repr(config))
-        tag = hashlib.sha256(repr(baked).encode()).hexdigest()[:12]
-        bytecode = _BytecodeCache(str(bytecode_dir), f"%s.{tag}.cache")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in search if p.is_dir()]),
         undefined=jinja2.ChainableUndefined,
         auto_reload=False,
         cache_size=-1,
-        bytecode_cache=bytecode,
         **options,
     )
     env.filters["relurl"] = _unfolded(config.relative)
@@ -70,47 +56,10 @@ def make_environment(
     return env
 
 
-def bytecode_dir() -> Path:
-    """Where compiled templates are kept: the user's cache folder, never the site's.
-    Compiled templates are Python code objects, run when loaded: a site archive or
-    repository that shipped them in `.quire-cache/` would run its code on the reader's
-    machine. `$XDG_CACHE_HOME/quire/templates` (default ~/.cache) is made private (0700)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "quire" / "templates"
-
-
-def make_bytecode_dir(folder: Path) -> None:
-    """After a successful build: the folder the next build keeps compiled templates in."""
-    with contextlib.suppress(OSError):
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-
-
-def _private_folder(folder: Path) -> bool:
-    """A folder only this user can write into (as jinja's own default cache folder)."""
-    try:
-        st = folder.stat(follow_symlinks=False)
-    except OSError:
-        return False
-    own = not hasattr(os, "getuid") or st.st_uid == os.getuid()
-    return stat.S_ISDIR(st.st_mode) and own and not st.st_mode & 0o022
-
-
-class _BytecodeCache(jinja2.FileSystemBytecodeCache):
-    """A full or read-only cache folder costs the compile time, never the build."""
-
-    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError):
-            super().dump_bytecode(bucket)
-
-    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
-            super().load_bytecode(bucket)
-
-
 def _unfolded(function):
     """A filter Jinja calls at render time: a plain filter with constant arguments
     (`'/css/style.css'|relurl`) is evaluated once at compile time and its result baked into
-    the compiled template, which outlives a base_url change in the bytecode cache."""
+    the compiled template."""
 
     @jinja2.pass_eval_context
     def call(_eval_context, value, *args):
