@@ -12,7 +12,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # test this checkout's quire, whatever is installed
 
 
-
 def _load_corpus_module():
     """bench/corpus.py (inside the repository) as a module; bench/ is not a package."""
     import importlib.util
