@@ -247,6 +247,8 @@ def load_config(
         data = tomllib.loads(text)
     except UnicodeDecodeError:
         return None, [Problem(shown, 1, "file is not UTF-8; save it as UTF-8")]
+    except RecursionError:
+        return None, [Problem(shown, 1, "invalid TOML: tables or arrays nested too deeply")]
     except tomllib.TOMLDecodeError as err:
         match = re.search(r"line (\d+)", str(err))
         return None, [Problem(shown, int(match.group(1)) if match else 1, f"invalid TOML: {err}")]

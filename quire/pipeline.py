@@ -7,7 +7,6 @@ else in quire calls more than one stage: commands call `build()` or `render_one(
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import jinja2
 
-from quire import output, plan, read
+from quire import faults, output, plan, read
 from quire.config import SiteConfig
 from quire.incremental import fastpath, store
 from quire.incremental.digest import digest, engine_digest
@@ -31,7 +30,6 @@ from quire.render import feeds, search, templates, views
 from quire.render.bodies import render_bodies
 from quire.render.templates import precompile
 
-TEMPLATE_CACHE = "templates"  # compiled Jinja templates, in the build cache folder
 load_site = read.load_site  # the read stage, for commands that only read (serve, check)
 
 
@@ -70,8 +68,9 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     watch.lap("check and load cache")
 
     loaded = read.load_site(options, cache)
+    faults.point("read")
     config = loaded.config
-    env = templates.make_environment(site, config, site / CACHE_DIR / TEMPLATE_CACHE)
+    env = templates.make_environment(site, config)
     watch.lap("read")
 
     related = related_lists(loaded, cache, site)
@@ -110,6 +109,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         for path, source in plan.static_files(site, (*loaded.posts, *loaded.pages)):
             staged.copy(path, source)
         watch.lap("feeds, search, sitemap, static files")
+        faults.point("staged")
         staged.commit()
         watch.lap("swap")
     except BaseException:
@@ -117,7 +117,14 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         raise
 
     warnings = problems.warnings
-    cache_warnings.extend(_save_cache(options, cache, probe, loaded, len(pages), warnings))
+    faults.point("swapped")
+    try:  # the new output is in place: nothing from here on may report the build failed
+        cache_warnings.extend(_save_cache(options, cache, probe, loaded, len(pages), warnings))
+    except OSError as err:
+        where = store.shown("")
+        cache_warnings.append(
+            Problem(where, None, f"cannot save the build cache ({err.strerror or err})", True)
+        )
     watch.lap("save cache")
     return BuildResult(
         posts=len(loaded.posts),
@@ -125,7 +132,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         written=staged.written,
         unchanged=staged.unchanged,
         seconds=time.perf_counter() - started,
-        warnings=(*warnings, *cache_warnings),
+        warnings=(*cache_warnings, *warnings),  # the cache first: it explains the rest
         rendered=rendered_pages,
         cached=len(pages) + len(redirects) - rendered_pages,
         stages=tuple(watch.laps),
@@ -253,7 +260,9 @@ def _write_pages(
     precompile(env, (job.template for job in todo))
     failures: list[Problem] = []
     results = parallel_map(_page_at, (env, todo), len(todo), workers, options.progress, "Pages")
-    for job, (data, problem) in zip(todo, results, strict=True):
+    for number, (job, (data, problem)) in enumerate(zip(todo, results, strict=True)):
+        if number == 0:  # workers still busy with the rest
+            faults.point("pages")
         if problem is None:
             staged.write(job.path, data)
         elif problem not in failures:
@@ -306,8 +315,7 @@ def _save_cache(
     signature = fastpath.output_signature(options.output_dir.absolute())
     stat_outputs(cache.memo("pages"), signature)
     problems = [store.save(options.site_dir, cache)]
-    with contextlib.suppress(OSError):  # the next build keeps compiled templates there
-        (options.site_dir / CACHE_DIR / TEMPLATE_CACHE).mkdir(exist_ok=True)
+    faults.point("cache-saved")
     manifest = None
     if not probe.racy:
         manifest = fastpath.Manifest(
