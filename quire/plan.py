@@ -240,11 +240,14 @@ def static_files(site: Path, posts: Sequence[Post]) -> list[tuple[str, Path]]:
         # the README `quire init` leaves in theme/ says how overriding works: not a page
         found.extend((rel, path) for path, rel in site_files(theme) if rel not in THEME_NOTES)
     content_dir = site / "content"
-    bundles = set()
-    for post in posts:
-        bundle = post.source.name == "index.md"
-        bundles.add(post.source.parent if bundle else post.source.with_suffix(""))
-    for path, rel in site_files(content_dir):
+    files = list(site_files(content_dir))
+    # every Markdown file's own folder (drafts' too: their files wait with them)
+    bundles = {
+        path.parent if path.name == "index.md" else path.with_suffix("")
+        for path, _ in files
+        if path.suffix == ".md"
+    }
+    for path, rel in files:
         top = rel.split("/", 1)[0]
         if rel == "products.yaml" or path.suffix == ".md":
             continue

@@ -350,3 +350,14 @@ def test_pelican_links_in_code_are_left_as_written(tmp_path):
     import_pelican(src, tmp_path / "dst")
     body = (tmp_path / "dst/content/posts/a.md").read_text()
     assert "![x](/images/x.png)" in body and "`{static}/images/x.png`" in body
+
+
+def test_loose_files_under_posts_published_but_not_a_drafts(site, tmp_path):
+    write(site / "content/posts/a.md", "---\ntitle: A\ndate: 2024-01-01\n---\nA\n")
+    write(site / "content/posts/images/x.png", "png")
+    write(site / "content/posts/d.md", "---\ntitle: D\ndate: 2024-01-01\ndraft: true\n---\nD\n")
+    write(site / "content/posts/d/secret.png", "png")
+    code, _, err = build_site(site, tmp_path / "o")
+    assert code == 0, err
+    assert (tmp_path / "o/posts/images/x.png").is_file()
+    assert not list((tmp_path / "o").rglob("secret.png"))
