@@ -266,9 +266,9 @@ def _write_search(staged: output.StagedOutput, posts: Sequence[PostView], cache:
         )
 
 
-def _feed_at(state: tuple[SiteConfig, Sequence[FeedJob]], index: int) -> bytes:
-    config, jobs = state
-    return feeds.feed_bytes(config, jobs[index])
+def _feed_at(state: tuple[SiteConfig, Sequence[FeedJob], dict], index: int) -> bytes:
+    config, jobs, made = state  # made: entries by URL, shared by the feeds a process writes
+    return feeds.feed_bytes(config, jobs[index], made)
 
 
 def _write_feeds(staged, config: SiteConfig, jobs: Sequence[FeedJob], cache: BuildCache, workers):
@@ -280,7 +280,7 @@ def _write_feeds(staged, config: SiteConfig, jobs: Sequence[FeedJob], cache: Bui
         if not keep_unchanged(staged, pages, job.path, digest((config_key, job)))
     ]
     for job, data in zip(
-        todo, parallel_map(_feed_at, (config, todo), len(todo), workers), strict=True
+        todo, parallel_map(_feed_at, (config, todo, {}), len(todo), workers), strict=True
     ):
         staged.write(job.path, data)
 
