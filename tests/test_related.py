@@ -327,3 +327,30 @@ def test_built_site_has_full_related_lists_for_unrelated_posts(tmp_path):
         assert len(lists) == 1
         hrefs = lists[0].xpath(".//a/@href")
         assert len(hrefs) == 5 and not any(f"/p{i}/" in h for h in hrefs)
+
+
+def test_common_tag_and_common_words_still_get_a_full_list_in_a_built_site(tmp_path):
+    """The bench corpus's post-000029 case: its only tag is on more than half the posts (so
+    it links nothing) and its words are in every post (so they link nothing either). The
+    shortcode list and the end-of-post list are full, their slots marked as filled up."""
+    from conftest import build_site, post, write
+    from lxml import html
+
+    site = tmp_path / "site"
+    write(site / "site.toml", 'title = "T"\nbase_url = "https://blog.example.com/"\n')
+    common = "Update release version support users team project build system design."
+    for i in range(10):
+        tags = "[news]" if i < 7 else f"[{UNRELATED[i - 7].split()[0].lower()}]"
+        body = common if i else f"{common}\n\n{{{{< related >}}}}"
+        post(site, f"p{i}", "News of the week", date=f"2025-02-{i + 1:02d}", body=body, tags=tags)
+    code, _, err = build_site(site)
+    assert code == 0, err
+    for i in (0, 3):
+        tree = html.parse(str(tmp_path / "out" / "posts" / f"p{i}" / "index.html")).getroot()
+        lists = tree.xpath('//*[contains(concat(" ", @class, " "), " related ")]')
+        assert len(lists) == 1  # p0 shows it where the shortcode is, p3 at the end
+        items = lists[0].xpath(".//li")
+        assert len(items) == 5
+        assert all("filled" in li.get("class", "").split() for li in items)
+        hrefs = lists[0].xpath(".//a/@href")
+        assert f"/p{i}/" not in " ".join(hrefs)
