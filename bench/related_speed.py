@@ -35,9 +35,7 @@ from quire.read.content import ReadOptions, read_sources  # noqa: E402
 
 
 def load_posts(site: Path) -> list:
-    posts, problems = read_sources(
-        site / "content" / "posts", site / "content" / "pages", site, ReadOptions()
-    )
+    posts, problems = read_sources(site, ReadOptions())
     if problems:
         raise SystemExit(f"{len(problems)} problems reading {site}, first: {problems[0]}")
     now = dt.datetime.now(dt.UTC)
