@@ -30,6 +30,17 @@ class RelatedSettings:
     weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
 
 
+ENGINES = ("commonmark", "python-markdown")
+
+
+@dataclass(frozen=True)
+class MarkdownSettings:
+    """site.toml [markdown]: which engine renders bodies, and smart punctuation."""
+
+    engine: str = "commonmark"  # CommonMark + GFM (pyromark); or "python-markdown"
+    smart: bool = True
+
+
 @dataclass(frozen=True)
 class MenuItem:
     name: str
@@ -37,12 +48,17 @@ class MenuItem:
 
 
 DEFAULT_PERMALINK = "/posts/{slug}/"
+PREVIEW_BASE_URL = "http://localhost:8000/"
+BASE_URL_MISSING = (
+    "base_url is not set: canonical links, feeds, the sitemap and robots.txt point at "
+    f'{PREVIEW_BASE_URL}; set base_url = "https://your.domain/" in site.toml'
+)
 
 
 @dataclass(frozen=True)
 class SiteConfig:
     title: str
-    base_url: str = "http://localhost:8000/"
+    base_url: str = PREVIEW_BASE_URL
     author: str = ""
     description: str = ""
     language: str = "en"
@@ -52,6 +68,7 @@ class SiteConfig:
     feed_size: int = 20
     menu: tuple[MenuItem, ...] = ()
     related: RelatedSettings = field(default_factory=RelatedSettings)
+    markdown: MarkdownSettings = field(default_factory=MarkdownSettings)
     deploy: Any = field(default_factory=lambda: MappingProxyType({}))
     params: Any = field(default_factory=lambda: MappingProxyType({}))
 
@@ -144,6 +161,7 @@ SCHEMA: dict[str, Callable[[Any], str | None]] = {
     "feed_size": _positive_int,
     "menu": _menu,
     "related": _table,
+    "markdown": _table,
     "deploy": _table,
     "params": _table,
 }
@@ -165,6 +183,12 @@ RELATED_SCHEMA: dict[str, Callable[[Any], str | None]] = {
         else "must be a number above 0"
     ),
     "weights": _table,
+}
+MARKDOWN_SCHEMA: dict[str, Callable[[Any], str | None]] = {
+    "engine": lambda v: (
+        None if v in ENGINES else f"must be one of {', '.join(repr(e) for e in ENGINES)}"
+    ),
+    "smart": lambda v: None if isinstance(v, bool) else "must be true or false",
 }
 WEIGHT_KEYS = ("text", "tags", "category", "date")
 
@@ -200,6 +224,11 @@ def load_config(
     return parse_config(data, shown, text)
 
 
+def base_url_missing(config: SiteConfig) -> bool:
+    """site.toml leaves base_url out (or sets it to the preview server's address)."""
+    return config.base_url == PREVIEW_BASE_URL
+
+
 def parse_config(
     data: dict[str, Any], shown: str, text: str = ""
 ) -> tuple[SiteConfig | None, list[Problem]]:
@@ -221,6 +250,7 @@ def parse_config(
     if "title" not in data:
         problems.append(Problem(shown, 1, "missing required key 'title'"))
     related = _related_settings(values.pop("related", {}) or {}, shown, text, problems)
+    markdown = _markdown_settings(values.pop("markdown", {}) or {}, shown, text, problems)
     if problems:
         return None, problems
     if "base_url" in values and not values["base_url"].endswith("/"):
@@ -232,10 +262,28 @@ def parse_config(
         if menu is not None
         else DEFAULT_MENU,
         related=related,
+        markdown=markdown,
         deploy=MappingProxyType(values.get("deploy", {})),
         params=MappingProxyType(values.get("params", {})),
     )
     return config, []
+
+
+def _markdown_settings(
+    table: dict, shown: str, text: str, problems: list[Problem]
+) -> MarkdownSettings:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        check = MARKDOWN_SCHEMA.get(key)
+        line = key_line(text, key, "markdown")
+        if check is None:
+            known = ", ".join(MARKDOWN_SCHEMA)
+            problems.append(Problem(shown, line, f"unknown key 'markdown.{key}' (known: {known})"))
+        elif error := check(value):
+            problems.append(Problem(shown, line, f"'markdown.{key}' {error}"))
+        else:
+            values[key] = value
+    return MarkdownSettings(**values)
 
 
 def _related_settings(

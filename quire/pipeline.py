@@ -87,7 +87,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     related = related_lists(loaded, cache, site)
     watch.lap("related")
 
-    light = {p.slug: views.light_view(p) for p in loaded.posts}
+    light = {p.slug: views.light_view(p, config.markdown) for p in loaded.posts}
     rendered, found = render_bodies(
         loaded, env, related, light, site, cache, workers, options.progress
     )
@@ -154,7 +154,7 @@ def snapshot(options: BuildOptions) -> Snapshot:
     started = time.perf_counter()
     ranked = related.related_index(loaded.posts, loaded.config.related, with_filled=True)
     seconds = time.perf_counter() - started
-    light = {p.slug: views.light_view(p) for p in loaded.posts}
+    light = {p.slug: views.light_view(p, loaded.config.markdown) for p in loaded.posts}
     return Snapshot(options.site_dir, loaded, env, ranked, light, seconds)
 
 
@@ -165,7 +165,7 @@ def render_one(
     problems. `related` replaces the snapshot's lists (ranked again with the post's text)."""
     light = dict(snap.light)
     if post.kind is Kind.POST:
-        light[post.slug] = views.light_view(post)
+        light[post.slug] = views.light_view(post, snap.loaded.config.markdown)
     related = snap.related if related is None else related
     related = {k: tuple(x for x in v if x[0] in light) for k, v in related.items()}
     is_post = post.kind is Kind.POST
@@ -319,10 +319,17 @@ def _save_cache(
 
 
 def _versions() -> tuple[str, ...]:
+    from importlib.metadata import version
+
     import markdown
     import pygments
 
-    return (markdown.__version__, pygments.__version__, jinja2.__version__)
+    return (
+        markdown.__version__,
+        version("pyromark"),
+        pygments.__version__,
+        jinja2.__version__,
+    )
 
 
 @dataclass

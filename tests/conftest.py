@@ -98,3 +98,12 @@ def assert_linear(make, run, size: int, factor: int = 8, margin: float = 30, tri
     assert big < margin * small, (
         f"{factor}x the input took {big / small:.0f}x the CPU time ({small:.3f} s -> {big:.3f} s)"
     )
+
+
+def products_yaml(**products: tuple[str, str, str]) -> str:
+    """A products.yaml: id=(name, price, Apple store URL) per product."""
+    return "\n" + "".join(
+        f'{pid}:\n  name: {name}\n  price: "{price}"\n  links:\n'
+        f"    - store: Apple\n      url: {url}\n"
+        for pid, (name, price, url) in products.items()
+    )

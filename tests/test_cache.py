@@ -11,28 +11,20 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import build_site, post, write
+from conftest import build_site, post, products_yaml, write
 
 from quire.incremental import store as cache
 from quire.model import BuildOptions
 from quire.pipeline import build
 
-PRODUCTS = """
-air:
-  name: MacBook Air
-  price: "$999"
-  links:
-    - store: Apple
-      url: https://www.apple.com/shop/air
-pro:
-  name: MacBook Pro
-  price: "$1,999"
-  links:
-    - store: Apple
-      url: https://www.apple.com/shop/pro
-"""
+PRODUCTS = products_yaml(
+    air=("MacBook Air", "$999", "https://www.apple.com/shop/air"),
+    pro=("MacBook Pro", "$1,999", "https://www.apple.com/shop/pro"),
+)
 
-SUMMARY = re.compile(r"Built (\d+) posts, (\d+) pages \((\d+) rendered, (\d+) cached\) in [\d.]+ s")
+SUMMARY = re.compile(
+    r"Built (\d+) posts?, (\d+) pages? \((\d+) rendered, (\d+) cached\) in [\d.]+ s"
+)
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -14,19 +14,12 @@ from pathlib import Path
 
 import pytest
 from browser import chrome  # noqa: F401 - chrome is a fixture
-from conftest import ROOT, build_site, post, write
+from conftest import ROOT, build_site, post, products_yaml, write
 from lxml import html
 
 from quire.commands.serve import ServeOptions, start
 
-PRODUCTS = """
-air:
-  name: MacBook Air
-  price: "$999"
-  links:
-    - store: Apple
-      url: https://www.apple.com/macbook-air/
-"""
+PRODUCTS = products_yaml(air=("MacBook Air", "$999", "https://www.apple.com/macbook-air/"))
 
 
 @pytest.fixture
@@ -235,6 +228,9 @@ def test_edit_is_served_and_announced(server, blog):
 def test_quick_preview_is_the_page_the_full_build_writes(server, blog):
     """The quick path renders exactly what the build will: no second reload, no surprises."""
     preview = server.preview
+    deadline = time.monotonic() + 30  # the quick path needs the snapshot the builder takes
+    while preview.snapshot is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     post(blog, "first", "Quick & exact", "2025-01-01", "New [link](/posts/second/) here.")
     deadline = time.monotonic() + 10
     while "posts/first/index.html" not in preview.overlay and time.monotonic() < deadline:
