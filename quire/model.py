@@ -18,6 +18,10 @@ from quire.problems import Problem
 if TYPE_CHECKING:
     from quire.config import SiteConfig
 
+# Related posts per post slug: (slug, filled) pairs, ranked first; `filled` marks a slot
+# filled up (same category, shared tag, newest) because too few posts ranked.
+RelatedLists = Mapping[str, tuple[tuple[str, bool], ...]]
+
 
 class Kind(StrEnum):
     """A post is dated, listed, tagged and has related posts; a page stands alone."""
@@ -141,6 +145,7 @@ class PostView:
     reading_time: int = 1
     related: tuple[PostView, ...] = ()
     show_related: bool = False
+    filled: bool = False  # in a related list: a slot filled up, not ranked (see index/related.py)
     fingerprint: bytes = b""  # digest of what the view was made from (see render/views.py)
 
     @property

@@ -23,7 +23,17 @@ from quire.incremental.digest import digest, engine_digest
 from quire.incremental.fingerprints import keep_unchanged, stat_outputs, template_digests
 from quire.incremental.store import CACHE_DIR, BuildCache
 from quire.index import related_lists, taxonomy
-from quire.model import BuildOptions, BuildResult, FeedJob, Kind, Loaded, PageJob, Post, PostView
+from quire.model import (
+    BuildOptions,
+    BuildResult,
+    FeedJob,
+    Kind,
+    Loaded,
+    PageJob,
+    Post,
+    PostView,
+    RelatedLists,
+)
 from quire.parallel import parallel_map
 from quire.problems import BuildFailed, Problem, ProblemList
 from quire.render import feeds, search, templates, views
@@ -137,7 +147,7 @@ class Snapshot:
     site: Path
     loaded: Loaded
     env: jinja2.Environment
-    related: Mapping[str, tuple[str, ...]]
+    related: RelatedLists
     light: Mapping[str, PostView]
     rank_seconds: float  # what ranking related posts again for one saved post would cost
 
@@ -149,14 +159,14 @@ def snapshot(options: BuildOptions) -> Snapshot:
     loaded = read.load_site(options)
     env = templates.make_environment(options.site_dir, loaded.config)
     started = time.perf_counter()
-    ranked = related.related_index(loaded.posts, loaded.config.related)
+    ranked = related.related_index(loaded.posts, loaded.config.related, with_filled=True)
     seconds = time.perf_counter() - started
     light = {p.slug: views.light_view(p, loaded.config.markdown) for p in loaded.posts}
     return Snapshot(options.site_dir, loaded, env, ranked, light, seconds)
 
 
 def render_one(
-    snap: Snapshot, post: Post, related: Mapping[str, tuple[str, ...]] | None = None
+    snap: Snapshot, post: Post, related: RelatedLists | None = None
 ) -> tuple[tuple[str, bytes] | None, list[Problem]]:
     """One post or page rendered as the full build renders it: (output path, bytes) or the
     problems. `related` replaces the snapshot's lists (ranked again with the post's text)."""
@@ -164,7 +174,7 @@ def render_one(
     if post.kind is Kind.POST:
         light[post.slug] = views.light_view(post, snap.loaded.config.markdown)
     related = snap.related if related is None else related
-    related = {k: tuple(s for s in v if s in light) for k, v in related.items()}
+    related = {k: tuple(x for x in v if x[0] in light) for k, v in related.items()}
     is_post = post.kind is Kind.POST
     one = Loaded(
         snap.loaded.config,

@@ -255,12 +255,20 @@ def test_related_list_end_of_post_and_shortcode(built: Path):
     related = by_class(air, "related")
     assert len(related) == 1
     hrefs = links(related[0])
-    assert hrefs and "/posts/air-review/" not in hrefs
-    # the three posts sharing a tag with it, and none of the others
-    assert set(hrefs) == {"/posts/m4-launch/", "/posts/ipad-pro/", "/posts/sonoma-update/"}
+    assert len(hrefs) == 5 and "/posts/air-review/" not in hrefs
+    # ranked first: the three posts sharing a tag with it; then filled up to count = 5,
+    # and the filled slots are marked for the theme
+    assert set(hrefs[:3]) == {"/posts/m4-launch/", "/posts/ipad-pro/", "/posts/sonoma-update/"}
+    ranked = related[0].xpath(".//li[not(contains(@class, 'filled'))]//a/@href")
+    assert ranked == hrefs[:3]
+    filled = by_class(related[0], "filled")
+    assert links(filled[0]) + links(filled[1]) == hrefs[3:] and len(filled) == 2
+    assert all(by_class(li, "filled-note") for li in filled)
     assert "/posts/hidden/" not in hrefs and "/posts/future/" not in hrefs
     ipad = page(built, "posts/ipad-pro/index.html")  # used the shortcode: the list shows once
     assert len(by_class(ipad, "related")) == 1
+    # the shortcode's list marks its filled slots too
+    assert by_class(by_class(ipad, "related")[0], "filled")
     old = page(built, "posts/old-news/index.html")  # related: false
     assert not by_class(old, "related")
 

@@ -19,7 +19,14 @@ How a pair of posts is scored (all parts in 0..1, blended with `RelatedSettings.
 Only posts that share at least one informative word or tag are candidates, which keeps
 the work close to linear in the number of posts. Scores are computed in blocks of rows
 with scipy sparse products, and the top-k of each row is taken with numpy, so memory
-stays linear in the number of posts.
+stays linear in the number of posts. Only each row's best pairs by text and tags get the
+category and date nudges computed.
+
+Query expansion (see `_expanded`), for posts without tags on blogs of 200 posts or more:
+a short post's own words are thin evidence, so its score for another post blends in its
+nearest neighbours' scores for that post, twice (neighbours of neighbours). It works on
+the first pass's top CANDIDATES per post, so it costs one small sparse product, not a
+second pass over all pairs.
 """
 
 from __future__ import annotations
@@ -149,23 +156,14 @@ def tag_vectors(posts: Sequence, text: sp.csr_matrix) -> sp.csr_matrix:
     return _keep_columns(_normalize_rows(weights), _linking(df, n))
 
 
-EXPAND = 20  # query expansion: neighbours whose mean vector joins a post's own
-EXPAND_WEIGHT = 0.6  # the neighbours' share of the expanded vector
-EXPAND_ROUNDS = 1
-EXPAND_TERMS = 10  # the neighbours' mean keeps its heaviest words (or tags) only: bounded cost
-
-
-def _top_per_row_sparse(m: sp.csr_matrix, keep: int) -> sp.csr_matrix:
-    """`m` with only the `keep` largest entries of each row (ties: lower column first)."""
-    m = sp.csr_matrix(m)
-    m.sum_duplicates()
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    order = np.lexsort((m.indices, -m.data, rows))
-    rank = np.arange(len(order)) - m.indptr[rows[order]]
-    chosen = order[rank < keep]
-    return sp.csr_matrix(
-        (m.data[chosen], (rows[chosen], m.indices[chosen])), shape=m.shape, dtype=np.float32
-    )
+EXPAND = 20  # query expansion: a post's score for j blends in its EXPAND nearest neighbours'
+EXPAND_WEIGHT = 0.8  # the neighbours' share of the blended score, for a post without tags
+EXPAND_WEIGHT_TAGGED = (
+    0.0  # the same for a post with tags: its tags are good evidence, it keeps its list
+)
+EXPAND_ROUNDS = 2  # blends in a row: the second lets the neighbours' neighbours count
+POSTS_PER_NEIGHBOUR = 100  # fewer neighbours on smaller blogs: 20 from 2000 posts, none below 200
+CANDIDATES = 50  # first-pass scores kept per post: what expansion blends (memory n x 50)
 
 
 # ------------------------------------------------------------------------------- ranking
@@ -218,48 +216,88 @@ def related_scores(
     col_mask = (1 << col_bits) - 1
     top_score = sum(max(float(v), 0.0) for v in w.values()) or 1.0
     scale = float(1 << (62 - col_bits)) / top_score
-
-    def top_keys(query: sp.csr_matrix, keep: int, newer: bool) -> np.ndarray:
-        tops: list[np.ndarray] = []
-        for start in range(0, n if keep else 0, block):
-            stop = min(start + block, n)
-            prod = sp.csr_matrix(query[start:stop] @ both_t)
-            lengths = np.diff(prod.indptr)
-            local = np.repeat(np.arange(stop - start), lengths)
-            r = local + start
-            c = prod.indices.astype(np.int64)
-            score = prod.data.astype(np.float64)
-            if w["category"]:
-                score += w["category"] * ((cat[r] == cat[c]) & (cat[r] >= 0))
-            if w["date"]:
-                score += w["date"] * np.exp2(-np.abs(days[r] - days[c]) / half_life)
-            valid = (r != c) & (score >= settings.min_score)
-            if not newer:
-                valid &= days[c] <= days[r]
-            key = (np.round(score[valid] * scale).astype(np.int64) << col_bits) | (
-                col_mask - c[valid]
-            )
-            tops.append(_top_per_row(local[valid], key, stop - start, keep))
-        return np.concatenate(tops) if tops else np.full((n, 1), -1, dtype=np.int64)
-
     half_life = settings.date_half_life_days
-    query = both
-    for _ in range(EXPAND_ROUNDS if EXPAND and want and n > EXPAND else 0):
-        # query expansion: each post's vector moves towards the mean of its EXPAND nearest
-        # neighbours, so that words its own few lines lack but its topic uses count too
-        near = top_keys(query, EXPAND, True)
-        rows, cols = np.nonzero(near >= 0)
-        found = np.bincount(rows, minlength=n)
-        nbr = sp.csr_matrix(
-            (
-                (EXPAND_WEIGHT / np.maximum(found[rows], 1)).astype(np.float32),
-                (rows, col_mask - (near[rows, cols] & col_mask)),
-            ),
-            shape=(n, n),
-        )
-        own = sp.diags(np.where(found > 0, 1 - EXPAND_WEIGHT, 1.0).astype(np.float32))
-        query = sp.csr_matrix(own @ both + _top_per_row_sparse(nbr @ both, EXPAND_TERMS))
-    keys = top_keys(query, keep if want else 0, settings.include_newer)
+
+    def bonus(r: np.ndarray, c: np.ndarray) -> np.ndarray | float:
+        """Category and date nudges of pairs (r, c)."""
+        extra: np.ndarray | float = 0.0
+        if w["category"]:
+            extra = w["category"] * ((cat[r] == cat[c]) & (cat[r] >= 0))
+        if w["date"]:
+            extra = extra + w["date"] * np.exp2(-np.abs(days[r] - days[c]) / half_life)
+        return extra
+
+    nudges = max(w["category"], 0.0) + max(w["date"], 0.0)
+
+    def keys_of(local, row_of, c, base, keep: int, newer: bool, shortlist=0) -> np.ndarray:
+        """Top `keep` keys per row of the pairs (local row, column) with text+tags `base`;
+        `row_of` maps local rows to posts.
+
+        With `shortlist`, only each row's `shortlist` best pairs by text+tags get the
+        category and date nudges computed (most pairs share one common word and rank far
+        down; the nudges only reorder near-ties)."""
+        rows = len(row_of)
+        r = row_of[local]
+        if shortlist and len(base) > rows * shortlist:
+            ok = (r != c) & (base >= settings.min_score - nudges)
+            if not newer:
+                ok &= days[c] <= days[r]
+            rough = (np.round(base[ok] * scale).astype(np.int64) << col_bits) | (col_mask - c[ok])
+            top = _top_per_row(local[ok], rough, rows, shortlist)
+            local, slot = np.nonzero(top >= 0)
+            rough = top[local, slot]
+            r, c = row_of[local], col_mask - (rough & col_mask)
+            base = (rough >> col_bits) / scale
+        score = base.astype(np.float64) + bonus(r, c)
+        valid = (r != c) & (score >= settings.min_score)
+        if not newer:
+            valid &= days[c] <= days[r]
+        key = (np.round(score[valid] * scale).astype(np.int64) << col_bits) | (col_mask - c[valid])
+        return _top_per_row(local[valid], key, rows, keep)
+
+    def first_pass(keep: int, newer: bool) -> np.ndarray:
+        tops: list[np.ndarray] = []
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            prod = sp.csr_matrix(both[start:stop] @ both_t)
+            local = np.repeat(np.arange(stop - start), np.diff(prod.indptr))
+            c = prod.indices.astype(np.int64)
+            rows = np.arange(start, stop)
+            tops.append(keys_of(local, rows, c, prod.data, keep, newer, 2 * keep))
+        return np.concatenate(tops)
+
+    if not keep:
+        keys = np.full((n, 1), -1, dtype=np.int64)
+    else:
+        # a small blog has small topics: a post's neighbours must stay inside its own
+        near = min(EXPAND, n // POSTS_PER_NEIGHBOUR)
+        expand = near >= 2
+        wide = max(keep, CANDIDATES if expand else 0)
+        newer = settings.include_newer
+        keys = first_pass(wide, newer or expand)
+        if expand:
+            selfs = np.asarray(both.multiply(both).sum(axis=1)).ravel()
+            tagged = np.diff(tags.indptr) > 0
+            weight = np.where(tagged, EXPAND_WEIGHT_TAGGED, EXPAND_WEIGHT)
+            for step in range(EXPAND_ROUNDS):
+                last = step == EXPAND_ROUNDS - 1
+                keys = _expanded(
+                    keys,
+                    near,
+                    selfs,
+                    weight,
+                    col_bits,
+                    scale,
+                    bonus,
+                    keys_of,
+                    keep if last else wide,
+                    newer or not last,
+                )
+        if not newer and expand:  # rows that did not expand kept newer posts too
+            c = col_mask - (keys & col_mask)
+            keys = np.where((keys >= 0) & (days[c] <= days[:, None]), keys, -1)
+            keys = -np.sort(-keys, axis=1)
+        keys = keys[:, :keep]
     groups: _Groups | None = None  # built when a list must be filled up
     for i, post in enumerate(ps):
         pinned = pins[i]
@@ -279,6 +317,56 @@ def related_scores(
                 ranked.append((ps[j].slug, None))
         result[post.slug] = tuple(ranked)
     return result
+
+
+def _expanded(
+    keys, near_count, selfs, weight, col_bits, scale, bonus, keys_of, keep, newer, block=1024
+) -> np.ndarray:
+    """Query expansion on the first pass's top candidates (`keys`, one row per post): a
+    post's score for j becomes (1 - weight) x its own text+tags score plus weight x the
+    mean score of its `near_count` nearest neighbours for j, the category and date nudges
+    added as before. This is what moving each post's vector towards its neighbours' mean
+    does to the scores (scores are linear in the vector), computed from the kept candidates
+    only: one sparse product with n x near_count x CANDIDATES work, no second pass over all
+    pairs. A post's new candidates are its own and its neighbours' (and the neighbours
+    themselves: `selfs` is each post's score with itself). Posts whose weight is 0 (tagged
+    ones) keep their first-pass keys."""
+    n = len(keys)
+    col_mask = (1 << col_bits) - 1
+    rows, slots = np.nonzero(keys >= 0)  # each row's keys are sorted, -1 padded at the end
+    found_keys = keys[rows, slots]
+    cols = col_mask - (found_keys & col_mask)
+    base = (found_keys >> col_bits) / scale - bonus(rows, cols)
+    scores = sp.csr_matrix((base.astype(np.float32), (rows, cols)), shape=(n, n))
+    scores = sp.csr_matrix(scores + sp.diags(selfs.astype(np.float32)))
+    near = slots < near_count
+    found = np.bincount(rows[near], minlength=n)
+    # one matrix both keeps a share of the post's own scores (diagonal) and averages its
+    # neighbours'; rows of posts that do not expand (weight 0) are left as they were
+    moves = (weight > 0) & (found > 0)
+    pick = near & moves[rows]
+    mix = sp.csr_matrix(
+        (
+            np.concatenate(
+                [weight[rows[pick]] / found[rows[pick]], 1 - np.where(moves, weight, 0.0)]
+            ).astype(np.float32),
+            (
+                np.concatenate([rows[pick], np.arange(n)]),
+                np.concatenate([cols[pick], np.arange(n)]),
+            ),
+        ),
+        shape=(n, n),
+    )
+    todo = np.flatnonzero(moves)
+    tops = np.full((n, max(keep, 1)), -1, dtype=np.int64)
+    tops[~moves] = keys[~moves, : tops.shape[1]]
+    for start in range(0, len(todo), block):
+        chunk = todo[start : start + block]
+        blend = sp.csr_matrix(mix[chunk] @ scores)
+        local = np.repeat(np.arange(len(chunk)), np.diff(blend.indptr))
+        c = blend.indices.astype(np.int64)
+        tops[chunk] = keys_of(local, chunk, c, blend.data, keep, newer, 2 * keep)
+    return tops
 
 
 def _fill(i, ps, days, cat, need, taken, newer, groups: _Groups) -> list[int]:
