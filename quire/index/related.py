@@ -35,6 +35,7 @@ import functools
 import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
@@ -182,54 +183,94 @@ def related_scores(
     score None."""
     order = sorted(range(len(posts)), key=lambda i: (-posts[i].date.timestamp(), posts[i].slug))
     ps = [posts[i] for i in order]
+    if not ps:
+        return {}
     pairs = [words[i] for i in order] if words else ()
-    n = len(ps)
+    rk = _Ranking.of(ps, settings, pairs)
     index = {p.slug: i for i, p in enumerate(ps)}
-    result: dict[str, tuple[tuple[str, float], ...]] = {}
-    if n == 0:
-        return result
-
-    w = {**DEFAULT_WEIGHTS, **settings.weights}
-    text = text_vectors(ps, settings.title_boost, pairs)
-    tags = tag_vectors(ps, text)
-    # square roots, so that the product of two rows is w_text * cos_text + w_tags * cos_tags
-    both = sp.hstack(
-        [
-            text * np.float32(math.sqrt(w["text"])),
-            tags * np.float32(math.sqrt(w["tags"])),
-        ],
-        format="csr",
-        dtype=np.float32,
-    )
-    both_t = both.T.tocsr()
-    days = np.array([p.date.timestamp() / 86400.0 for p in ps])
-    cats: dict[str, int] = {}
-    cat = np.array(
-        [cats.setdefault(p.categories[0].lower(), len(cats)) if p.categories else -1 for p in ps]
-    )
-    want = max(settings.count, 0)
     pins = [dict.fromkeys(s for s in (p.related or ()) if s in index and s != p.slug) for p in ps]
-    keep = want + max((len(x) for x in pins), default=0)
-    # Each candidate gets one int64 key: quantised score, then index (lower index = newer,
-    # then slug), so that "largest key first" is the full ranking order without ties.
-    col_bits = max(n.bit_length(), 1)
-    col_mask = (1 << col_bits) - 1
-    top_score = sum(max(float(v), 0.0) for v in w.values()) or 1.0
-    scale = float(1 << (62 - col_bits)) / top_score
-    half_life = settings.date_half_life_days
+    keep = rk.want + max((len(x) for x in pins), default=0)
+    keys = rk.top_keys(keep, block)
+    return _lists(rk, keys, pins, fill)
 
-    def bonus(r: np.ndarray, c: np.ndarray) -> np.ndarray | float:
+
+@dataclass
+class _Ranking:
+    """Everything ranking reads, computed once: the text+tags matrix and each post's date
+    and category. Each candidate pair gets one int64 key: quantised score, then column
+    (lower = newer, then slug), so that "largest key first" is the full ranking order."""
+
+    ps: list
+    settings: RelatedSettings
+    w: dict
+    both: sp.csr_matrix
+    tags: sp.csr_matrix
+    days: np.ndarray
+    cat: np.ndarray
+    col_bits: int
+    scale: float
+
+    @classmethod
+    def of(cls, ps: list, settings: RelatedSettings, pairs) -> _Ranking:
+        n = len(ps)
+        w = {**DEFAULT_WEIGHTS, **settings.weights}
+        text = text_vectors(ps, settings.title_boost, pairs)
+        tags = tag_vectors(ps, text)
+        # square roots, so that the product of two rows is w_text * cos_text + w_tags * cos_tags
+        both = sp.hstack(
+            [text * np.float32(math.sqrt(w["text"])), tags * np.float32(math.sqrt(w["tags"]))],
+            format="csr",
+            dtype=np.float32,
+        )
+        days = np.array([p.date.timestamp() / 86400.0 for p in ps])
+        cats: dict[str, int] = {}
+        cat = np.array(
+            [
+                cats.setdefault(p.categories[0].lower(), len(cats)) if p.categories else -1
+                for p in ps
+            ]
+        )
+        col_bits = max(n.bit_length(), 1)
+        top_score = sum(max(float(v), 0.0) for v in w.values()) or 1.0
+        scale = float(1 << (62 - col_bits)) / top_score
+        return cls(ps, settings, w, both, tags, days, cat, col_bits, scale)
+
+    @property
+    def col_mask(self) -> int:
+        return (1 << self.col_bits) - 1
+
+    @property
+    def want(self) -> int:
+        return max(self.settings.count, 0)
+
+    @property
+    def nudges(self) -> float:
+        return max(self.w["category"], 0.0) + max(self.w["date"], 0.0)
+
+    def bonus(self, r: np.ndarray, c: np.ndarray) -> np.ndarray | float:
         """Category and date nudges of pairs (r, c)."""
+        w, cat, days = self.w, self.cat, self.days
         extra: np.ndarray | float = 0.0
         if w["category"]:
             extra = w["category"] * ((cat[r] == cat[c]) & (cat[r] >= 0))
         if w["date"]:
-            extra = extra + w["date"] * np.exp2(-np.abs(days[r] - days[c]) / half_life)
+            extra = extra + w["date"] * np.exp2(
+                -np.abs(days[r] - days[c]) / self.settings.date_half_life_days
+            )
         return extra
 
-    nudges = max(w["category"], 0.0) + max(w["date"], 0.0)
+    def key(self, score: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return (np.round(score * self.scale).astype(np.int64) << self.col_bits) | (
+            self.col_mask - c
+        )
 
-    def keys_of(local, row_of, c, base, keep: int, newer: bool, shortlist=0) -> np.ndarray:
+    def allowed(self, r, c, score, floor: float, newer: bool) -> np.ndarray:
+        ok = (r != c) & (score >= floor)
+        if not newer:
+            ok &= self.days[c] <= self.days[r]
+        return ok
+
+    def keys_of(self, local, row_of, c, base, keep: int, newer: bool, shortlist=0) -> np.ndarray:
         """Top `keep` keys per row of the pairs (local row, column) with text+tags `base`;
         `row_of` maps local rows to posts.
 
@@ -239,81 +280,88 @@ def related_scores(
         rows = len(row_of)
         r = row_of[local]
         if shortlist and len(base) > rows * shortlist:
-            ok = (r != c) & (base >= settings.min_score - nudges)
-            if not newer:
-                ok &= days[c] <= days[r]
-            rough = (np.round(base[ok] * scale).astype(np.int64) << col_bits) | (col_mask - c[ok])
-            top = _top_per_row(local[ok], rough, rows, shortlist)
+            ok = self.allowed(r, c, base, self.settings.min_score - self.nudges, newer)
+            top = _top_per_row(local[ok], self.key(base[ok], c[ok]), rows, shortlist)
             local, slot = np.nonzero(top >= 0)
             rough = top[local, slot]
-            r, c = row_of[local], col_mask - (rough & col_mask)
-            base = (rough >> col_bits) / scale
-        score = base.astype(np.float64) + bonus(r, c)
-        valid = (r != c) & (score >= settings.min_score)
-        if not newer:
-            valid &= days[c] <= days[r]
-        key = (np.round(score[valid] * scale).astype(np.int64) << col_bits) | (col_mask - c[valid])
-        return _top_per_row(local[valid], key, rows, keep)
+            r, c = row_of[local], self.col_mask - (rough & self.col_mask)
+            base = (rough >> self.col_bits) / self.scale
+        score = base.astype(np.float64) + self.bonus(r, c)
+        valid = self.allowed(r, c, score, self.settings.min_score, newer)
+        return _top_per_row(local[valid], self.key(score[valid], c[valid]), rows, keep)
 
-    def first_pass(keep: int, newer: bool) -> np.ndarray:
+    def first_pass(self, keep: int, newer: bool, block: int) -> np.ndarray:
+        both_t = self.both.T.tocsr()
+        n = len(self.ps)
         tops: list[np.ndarray] = []
         for start in range(0, n, block):
             stop = min(start + block, n)
-            prod = sp.csr_matrix(both[start:stop] @ both_t)
+            prod = sp.csr_matrix(self.both[start:stop] @ both_t)
             local = np.repeat(np.arange(stop - start), np.diff(prod.indptr))
             c = prod.indices.astype(np.int64)
             rows = np.arange(start, stop)
-            tops.append(keys_of(local, rows, c, prod.data, keep, newer, 2 * keep))
+            tops.append(self.keys_of(local, rows, c, prod.data, keep, newer, 2 * keep))
         return np.concatenate(tops)
 
-    if not keep:
-        keys = np.full((n, 1), -1, dtype=np.int64)
-    else:
-        # a small blog has small topics: a post's neighbours must stay inside its own
+    def top_keys(self, keep: int, block: int) -> np.ndarray:
+        """The best `keep` keys per post: the first pass, then query expansion on big
+        enough blogs (a small blog has small topics: neighbours must stay in their own)."""
+        n = len(self.ps)
+        if not keep:
+            return np.full((n, 1), -1, dtype=np.int64)
         near = min(EXPAND, n // POSTS_PER_NEIGHBOUR)
         expand = near >= 2
         wide = max(keep, CANDIDATES if expand else 0)
-        newer = settings.include_newer
-        keys = first_pass(wide, newer or expand)
-        if expand:
-            selfs = np.asarray(both.multiply(both).sum(axis=1)).ravel()
-            tagged = np.diff(tags.indptr) > 0
-            weight = np.where(tagged, EXPAND_WEIGHT_TAGGED, EXPAND_WEIGHT)
-            for step in range(EXPAND_ROUNDS):
-                last = step == EXPAND_ROUNDS - 1
-                keys = _expanded(
-                    keys,
-                    near,
-                    selfs,
-                    weight,
-                    col_bits,
-                    scale,
-                    bonus,
-                    keys_of,
-                    keep if last else wide,
-                    newer or not last,
-                )
-        if not newer and expand:  # rows that did not expand kept newer posts too
-            c = col_mask - (keys & col_mask)
-            keys = np.where((keys >= 0) & (days[c] <= days[:, None]), keys, -1)
+        newer = self.settings.include_newer
+        keys = self.first_pass(wide, newer or expand, block)
+        if not expand:
+            return keys[:, :keep]
+        selfs = np.asarray(self.both.multiply(self.both).sum(axis=1)).ravel()
+        tagged = np.diff(self.tags.indptr) > 0
+        weight = np.where(tagged, EXPAND_WEIGHT_TAGGED, EXPAND_WEIGHT)
+        for step in range(EXPAND_ROUNDS):
+            last = step == EXPAND_ROUNDS - 1
+            keys = _expanded(
+                keys,
+                near,
+                selfs,
+                weight,
+                self.col_bits,
+                self.scale,
+                self.bonus,
+                self.keys_of,
+                keep if last else wide,
+                newer or not last,
+            )
+        if not newer:  # rows that did not expand kept newer posts too
+            c = self.col_mask - (keys & self.col_mask)
+            keys = np.where((keys >= 0) & (self.days[c] <= self.days[:, None]), keys, -1)
             keys = -np.sort(-keys, axis=1)
-        keys = keys[:, :keep]
+        return keys[:, :keep]
+
+
+def _lists(rk: _Ranking, keys: np.ndarray, pins: list, fill: bool) -> dict:
+    """Each post's list: pinned posts first, then the ranked ones, then (with `fill`)
+    filled slots up to `count`."""
+    ps, want, mask = rk.ps, rk.want, rk.col_mask
+    result: dict[str, tuple[tuple[str, float | None], ...]] = {}
     groups: _Groups | None = None  # built when a list must be filled up
     for i, post in enumerate(ps):
         pinned = pins[i]
-        ranked = [(slug, math.inf) for slug in pinned]
+        ranked: list[tuple[str, float | None]] = [(slug, math.inf) for slug in pinned]
         limit = max(want, len(pinned))
         for k in keys[i][keys[i] >= 0].tolist():
             if len(ranked) >= limit:
                 break
-            slug = ps[col_mask - (k & col_mask)].slug
+            slug = ps[mask - (k & mask)].slug
             if slug not in pinned:
-                ranked.append((slug, round((k >> col_bits) / scale, 6)))
+                ranked.append((slug, round((k >> rk.col_bits) / rk.scale, 6)))
         if fill and len(ranked) < want:
             taken = {slug for slug, _ in ranked} | {post.slug}
-            groups = groups or _Groups(ps, cat)
+            groups = groups or _Groups(ps, rk.cat)
             need = want - len(ranked)
-            for j in _fill(i, ps, days, cat, need, taken, settings.include_newer, groups):
+            include_newer = rk.settings.include_newer
+            for j in _fill(i, ps, rk.days, rk.cat, need, taken, include_newer, groups):
                 ranked.append((ps[j].slug, None))
         result[post.slug] = tuple(ranked)
     return result
