@@ -27,6 +27,7 @@ def light_view(post: Post) -> PostView:
         summary=post.summary,
         author=post.author,
         image=post.image,
+        og_image=post.og_image,
         draft=post.draft,
         params=post.params,
         tags=tuple(
