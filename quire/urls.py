@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import urlsplit
 
 # Front matter fields (besides `image`) whose values are URLs and are checked like it.
 URL_FIELDS = ("image", "images", "link", "links", "url", "canonical", "cover", "thumbnail")
+
+
+_RELATIVE = re.compile(r"(?![/.])[\w.~%+-]+(?:/[\w.~%+-]+)*")  # hero.jpg, img/hero.jpg
 
 
 def check_url(
@@ -29,7 +33,7 @@ def check_url(
         if ".." in url.split("?")[0].split("#")[0].split("/"):
             return f"URL {url!r} must not contain '..'"
         return None
-    if allow_relative and not parts.scheme and not parts.netloc and not url.startswith("/"):
+    if allow_relative and _RELATIVE.fullmatch(url):
         # an image next to its post (front matter `image: hero.jpg`, in the post's bundle)
         if ".." in url.split("?")[0].split("#")[0].split("/"):
             return f"URL {url!r} must not contain '..'"

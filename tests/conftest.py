@@ -50,3 +50,14 @@ def build_site(site_dir: Path, out: Path | None = None, *extra: str) -> tuple[in
     with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
         code = main(["build", "--site", str(site_dir), "--output", str(out), *extra])
     return code, stdout.getvalue(), stderr.getvalue()
+
+
+def image(path: Path, size: tuple[int, int] = (40, 30)) -> Path:
+    """A small real image (its format from the suffix): the image stage decodes every local
+    image a site uses, and a missing or undecodable one fails the build."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "RGBA" if path.suffix.lower() == ".png" else "RGB"
+    Image.new(mode, size, (30, 90, 160)).save(path)
+    return path

@@ -38,6 +38,7 @@ from quire.incremental.memo import MISSING, Memo
 from quire.model import Kind, OgImage, Post, Rendered
 from quire.parallel import parallel_map
 from quire.problems import Problem, display_path
+from quire.urls import check_url
 
 CATALOG = Path("content") / "products.yaml"
 # The theme's article column is 42rem (~670 px) wide from 48rem screens up.
@@ -65,7 +66,10 @@ def site_key(src: str, base: str = "/") -> str | None:
     src = str(src).strip()
     if not src or encode.is_remote(src) or src.lower().startswith("data:"):
         return None
-    path = unquote(urlsplit(src).path)
+    parts = urlsplit(src)
+    if parts.scheme or parts.netloc:  # not a site path (a bad one is read/'s to report)
+        return None
+    path = unquote(parts.path)
     if not path:
         return None
     if not path.startswith("/"):
@@ -352,8 +356,8 @@ def run(
 
     def want(src: str, base: str, shown: str, line: int | None) -> None:
         key = site_key(src, base)
-        if key is None:
-            return
+        if key is None or check_url(src, allow_relative=True):
+            return  # remote, or refused by the read stage already
         if pictures.source(key) is None:
             problems.append(Problem(shown, line, _missing(src, key)))
         else:

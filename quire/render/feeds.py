@@ -85,7 +85,7 @@ def _generator(
             fe.dc.dc_creator(_clean(author))
         for category in entry.categories:
             fe.category(term=_clean(category))
-        if entry.image is not None:
+        if rss and entry.image is not None:  # feedgen's Atom drops the link's rel: RSS only
             url = entry.image.url
             url = config.absolute(url) if url.startswith("/") else url
             fe.enclosure(url, str(entry.image.length), entry.image.mime or "image/jpeg")
