@@ -98,10 +98,14 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         workers,
         options.progress,
         blocked,
+        cache.memo("pictures"),
     )
     problems = ProblemList([*loaded.problems, *found, *found_images])
     problems.raise_errors(options.strict)  # all reading, rendering and image problems at once
-    light = {r.post.slug: views.light_view(r.post) for r in rendered if r.post.kind is Kind.POST}
+    unchanged = {id(p) for p in loaded.posts}  # posts without an image come back as they were
+    for item in rendered:
+        if item.post.kind is Kind.POST and id(item.post) not in unchanged:
+            light[item.post.slug] = views.light_view(item.post)
     watch.lap("images")
 
     site_views = SiteViews.of(rendered, light, related, config)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import html as html_lib
 import mimetypes
+import os
 import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -104,6 +105,7 @@ class Pictures:
         self.lazy = lazy
         self.refresh = refresh  # lazy: a callable giving the source map again (new files)
         self.entries: dict[str, Entry] = {}
+        self._resolved: dict[str, tuple] = {}  # site path -> (og_image, digest): once per image
         self.encoded = 0  # variants encoded by this build (0 when the cache had them all)
 
     # ------------------------------------------------------------ looking up
@@ -204,14 +206,17 @@ class Pictures:
             return post
         key = site_key(post.image, post.url)
         image = key if key and (self.lazy or key in self.entries) else post.image
-        og = self.og(image)
-        entry = self.entries.get(key) if key else None
-        plan = entry.plan if entry else None
+        found = self._resolved.get(image)
+        if found is None:
+            og = self.og(image)
+            entry = self.entries.get(key) if key else None
+            found = self._resolved[image] = (og, digest((entry.plan if entry else None, og)))
+        og, image_key = found
         return replace(
             post,
             image=image,
             og_image=og,
-            fingerprint=digest((post.fingerprint or digest(post), "image", plan, og)),
+            fingerprint=digest((post.fingerprint or digest(post), "image", image_key)),
         )
 
     def rewrite(self, item: Rendered, site: Path) -> tuple[Rendered, list[Problem]]:
@@ -221,7 +226,7 @@ class Pictures:
         if "<img" not in text:
             return Rendered(post, item.body), []
         problems: list[Problem] = []
-        shown = display_path(post.source, site)
+        shown = _LazyPath(post.source, site)
         hero = post.kind is Kind.POST and bool(post.image)
         parts: list[str] = []
         last = 0
@@ -232,14 +237,14 @@ class Pictures:
             line = _line_of(post, src)
             if "alt" not in attrs or not attrs["alt"].strip():
                 problems.append(
-                    Problem(shown, line, f"image '{src}' has no alt text (describe it)", True)
+                    Problem(str(shown), line, f"image '{src}' has no alt text (describe it)", True)
                 )
             key = site_key(src, post.url)
             if key is None:
                 new = _with_loading(tag, first) if encode.is_remote(src) else tag
             elif self.entry(key) is None:
                 if self.source(key) is None:
-                    problems.append(Problem(shown, line, _missing(src, key)))
+                    problems.append(Problem(str(shown), line, _missing(src, key)))
                 new = tag
             else:
                 new = self.html(
@@ -258,6 +263,18 @@ class Pictures:
         parts.append(text[last:])
         body = replace(item.body, html="".join(parts))
         return Rendered(post, body), problems
+
+
+class _LazyPath:
+    """display_path(path, site) when first needed: most bodies have nothing to report."""
+
+    def __init__(self, path: Path, site: Path):
+        self.path, self.site, self.text = path, site, None
+
+    def __str__(self) -> str:
+        if self.text is None:
+            self.text = display_path(self.path, self.site)
+        return self.text
 
 
 def _size(path: Path) -> int:
@@ -347,6 +364,7 @@ def run(
     workers: int = 1,
     progress: bool = False,
     blocked: bool = False,
+    rewrite_memo: Memo | None = None,
 ) -> tuple[list[Rendered], list[Problem]]:
     """Resolve every image the site uses, encode what the cache lacks (not when `blocked`
     by earlier errors: the build fails anyway), and rewrite the bodies. Fills `pictures`."""
@@ -354,18 +372,18 @@ def run(
     problems: list[Problem] = []
     refs: dict[str, tuple[str, int | None]] = {}  # site path -> where it is first named
 
-    def want(src: str, base: str, shown: str, line: int | None) -> None:
+    def want(src: str, base: str, shown, line: int | None) -> None:
         key = site_key(src, base)
         if key is None or check_url(src, allow_relative=True):
             return  # remote, or refused by the read stage already
         if pictures.source(key) is None:
-            problems.append(Problem(shown, line, _missing(src, key)))
+            problems.append(Problem(str(shown), line, _missing(src, key)))
         else:
             refs.setdefault(key, (shown, line))
 
     for post in (*loaded.posts, *loaded.pages):
         if post.image:
-            want(post.image, post.url, display_path(post.source, site), post.line_of("image"))
+            want(post.image, post.url, _LazyPath(post.source, site), post.line_of("image"))
     catalog = None
     for product in loaded.products.values():
         if product.image:
@@ -381,16 +399,28 @@ def run(
             # missing ones are reported by rewrite(), with the Markdown line
             key = site_key(src, item.post.url)
             if key is not None and pictures.source(key) is not None:
-                refs.setdefault(key, (display_path(item.post.source, site), None))
+                refs.setdefault(key, (_LazyPath(item.post.source, site), None))
 
     if not blocked and not any(not p.warning for p in problems):
         problems.extend(_make(pictures, refs, cache_dir, memo, workers, progress, site))
     out = []
+    rewrites = rewrite_memo if rewrite_memo is not None else Memo()
+    epoch = digest(sorted((k, e.plan, tuple(e.files)) for k, e in pictures.entries.items()))
     for item in rendered:
-        new, found = pictures.rewrite(item, site)
+        if "<img" not in item.body.html:
+            new, found = pictures.rewrite(item, site)
+        else:  # ~0.5 ms a body: remembered while the body and every image's plan are the same
+            key = digest(("rewrite", item.post.fingerprint, item.body.html, epoch))
+            html_text, found = rewrites.get(key, lambda i=item: _rewritten(pictures, i, site))
+            new = Rendered(pictures.resolve_post(item.post), replace(item.body, html=html_text))
         out.append(new)
         problems.extend(p for p in found if p not in problems)
     return out, problems
+
+
+def _rewritten(pictures: Pictures, item: Rendered, site: Path) -> tuple[str, list[Problem]]:
+    new, found = pictures.rewrite(item, site)
+    return new.body.html, found
 
 
 def _make(
@@ -427,7 +457,11 @@ def _make(
             plan = encode.plan_variants(info, settings)
             folder = cache_dir / sha[:2] / sha
             files = {v.name: folder / v.cache_name for v in plan.variants}
-            if all(f.is_file() for f in files.values()):
+            try:
+                present = set(os.listdir(folder))  # one call, not a stat per variant
+            except OSError:
+                present = set()
+            if all(v.cache_name in present for v in plan.variants):
                 pictures.entries[key] = Entry(key, path, plan, files)
                 continue
         todo.append((key, stat_key))
@@ -447,13 +481,16 @@ def _make(
     for name, first, second in clashes:
         shown, line = refs.get("/" + second, (second, None))
         problems.append(
-            Problem(shown, line, f"images {first} and {second} would both make {name}: rename one")
+            Problem(
+                str(shown), line, f"images {first} and {second} would both make {name}: rename one"
+            )
         )
     return problems
 
 
 def _problem(where: tuple[str, int | None], error: ImageError, site: Path | None = None):
     shown, line = where
+    shown = str(shown)
     path = Path(error.path)
     absolute = site is not None and path.is_absolute()
     path_text = display_path(path, site) if absolute else error.path
