@@ -11,7 +11,9 @@ carry code blocks (shared code vocabulary) and links whose URLs name other topic
 both of which must be ignored. A share of posts has no tags; tagged posts get 1-3 of their
 topic's tags and, with probability `noise`, one tag of another topic. Topics are grouped
 into categories (a category holds several topics); dates are random. The "hard" setting
-has short posts (40-200 words) with only 2-6 % topic words.
+has short posts (40-200 words) with only 2-6 % topic words. The "short" setting is a news blog: 1-2 paragraphs (40-140 words), 20 %
+topic words of which 30 % come from a sibling topic (topics pair up, 0-1, 2-3, ...), no
+code blocks.
 
 Files are written to a temporary folder and read back with quire's reader, then
 `related_index` (and, for comparison, a tags-only ranking: tags weighted by rarity plus
@@ -189,6 +191,10 @@ FILLER = [
     "we",
     "you",
 ]
+SHORT_VOCAB = 300  # words per topic in the "short" regime
+SHORT_FAMILY = 0.3  # share of family words in a "short" post
+SHORT_TITLE = 0  # topic words in a "short" title
+SHORT_SHARED = 0.5  # share of a topic's words its sibling also uses
 SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
 
 
@@ -207,7 +213,14 @@ def zipf_choice(rng: random.Random, words: list[str], k: int) -> list[str]:
 
 
 def write_corpus(
-    folder: Path, n: int, topics: int, untagged: float, noise: float, seed: int, hard: bool = False
+    folder: Path,
+    n: int,
+    topics: int,
+    untagged: float,
+    noise: float,
+    seed: int,
+    hard: bool = False,
+    short: bool = False,
 ):
     """Writes n posts; returns {slug: topic}."""
     rng = random.Random(seed)
@@ -215,6 +228,12 @@ def write_corpus(
     own = [made_up_words(rng, 40, taken) for _ in range(topics)]
     # neighbouring topics share a quarter of their words, so topics are not cleanly apart
     vocab = [own[t][:30] + own[(t + 1) % topics][30:] for t in range(topics)]
+    if short:  # larger vocabularies, so that a short post repeats few of its topic's words
+        own = [made_up_words(rng, SHORT_VOCAB, taken) for _ in range(topics)]
+        cut = round(SHORT_VOCAB * (1 - SHORT_SHARED))  # siblings share some of their words
+        vocab = [own[t][:cut] + own[t & ~1][cut:] for t in range(topics)]
+        # and a family vocabulary shared by 4 neighbouring topics ("chips", "displays", ...)
+        family = [made_up_words(rng, 100, taken) for _ in range(0, topics, 4)]
     tags = [[f"{words[0]}-{i}" for i in range(6)] for words in vocab]
     n_categories = max(topics // 4, 1)
     category = [f"Category {t % n_categories}" for t in range(topics)]
@@ -225,26 +244,48 @@ def write_corpus(
     for i in range(n):
         topic = rng.randrange(topics)
         other = rng.choice([t for t in range(topics) if t != topic] or [topic])
-        length = rng.randint(40, 200) if hard else rng.randint(80, 500)
-        share = rng.uniform(0.02, 0.06) if hard else rng.uniform(0.04, 0.15)
-        n_topic = max(int(length * share), 3)
-        n_other = int(length * rng.uniform(0.0, 0.05))
-        words = (
-            zipf_choice(rng, vocab[topic], n_topic)
-            + zipf_choice(rng, vocab[other], n_other)
-            + zipf_choice(rng, COMMON, int(length * 0.5))
-            + rng.choices(FILLER, k=length - n_topic - n_other - int(length * 0.5))
-        )
-        rng.shuffle(words)
-        paragraphs = [" ".join(words[j : j + 60]) + "." for j in range(0, len(words), 60)]
-        if rng.random() < 0.4:
+        if short:
+            # news items: 1-2 paragraphs of 40-70 words, 20 % topic words of which 30 % come
+            # from the sibling topic (topics pair up: 0-1, 2-3...), no second topic
+            sizes = [rng.randint(40, 70) for _ in range(rng.randint(1, 2))]
+            length = sum(sizes)
+            n_topic = round(length * 0.2)
+            n_sibling = round(n_topic * 0.3)
+            n_family = round(length * SHORT_FAMILY)
+            words = (
+                rng.choices(vocab[topic], k=n_topic - n_sibling)
+                + rng.choices(vocab[topic ^ 1 if topic ^ 1 < topics else topic], k=n_sibling)
+                + zipf_choice(rng, family[topic // 4], n_family)
+                + zipf_choice(rng, COMMON, int(length * 0.4))
+                + rng.choices(FILLER, k=length - n_topic - n_family - int(length * 0.4))
+            )
+            rng.shuffle(words)
+            cuts = [0, sizes[0], length]
+            paragraphs = [
+                " ".join(words[a:b]) + "." for a, b in zip(cuts, cuts[1:], strict=False) if b > a
+            ]
+        else:
+            length = rng.randint(40, 200) if hard else rng.randint(80, 500)
+            share = rng.uniform(0.02, 0.06) if hard else rng.uniform(0.04, 0.15)
+            n_topic = max(int(length * share), 3)
+            n_other = int(length * rng.uniform(0.0, 0.05))
+            words = (
+                zipf_choice(rng, vocab[topic], n_topic)
+                + zipf_choice(rng, vocab[other], n_other)
+                + zipf_choice(rng, COMMON, int(length * 0.5))
+                + rng.choices(FILLER, k=length - n_topic - n_other - int(length * 0.5))
+            )
+            rng.shuffle(words)
+            paragraphs = [" ".join(words[j : j + 60]) + "." for j in range(0, len(words), 60)]
+        if not short and rng.random() < 0.4:
             code = "\n".join(" ".join(rng.choices(CODE_WORDS, k=6)) for _ in range(8))
             paragraphs.insert(1, f"```python\n{code}\n```")
         for _ in range(rng.randint(0, 3)):
             stray = rng.choice(vocab[rng.randrange(topics)])
             paragraphs.append(f"See [the notes](https://example.org/{stray}/{stray}-guide).")
         title = " ".join(
-            zipf_choice(rng, vocab[topic], 2) + zipf_choice(rng, COMMON, rng.randint(3, 6))
+            zipf_choice(rng, vocab[topic], SHORT_TITLE if short else 2)
+            + zipf_choice(rng, COMMON, rng.randint(3, 6))
         )
         post_tags: list[str] = []
         if rng.random() >= untagged:
@@ -305,14 +346,28 @@ def precision(index, posts, truth, k=5) -> tuple[float, float, float]:
     return mean(posts), mean(tagged), mean(untagged)
 
 
-SETTINGS = [  # (topics, untagged share, noise-tag probability, hard)
-    (20, 0.5, 0.2, False),
-    (5, 0.2, 0.1, False),
-    (50, 0.8, 0.4, False),
-    (20, 0.5, 0.6, False),
-    (100, 0.3, 0.3, False),
-    (20, 0.5, 0.2, True),
+SETTINGS = [  # (topics, untagged share, noise-tag probability, regime)
+    (20, 0.5, 0.2, "long"),
+    (5, 0.2, 0.1, "long"),
+    (50, 0.8, 0.4, "long"),
+    (20, 0.5, 0.6, "long"),
+    (100, 0.3, 0.3, "long"),
+    (20, 0.5, 0.2, "hard"),
+    (20, 0.5, 0.2, "short"),
 ]
+
+
+def load_corpus(site: Path, n: int, topics: int, untagged: float, noise: float, seed: int, regime):
+    """Writes a corpus under `site` and reads it back: (posts newest first, truth)."""
+    truth = write_corpus(
+        site, n, topics, untagged, noise, seed, hard=regime == "hard", short=regime == "short"
+    )
+    posts, problems = read_sources(
+        site / "content" / "posts", site / "content" / "pages", site, ReadOptions()
+    )
+    assert not problems, problems[:3]
+    posts.sort(key=lambda p: (p.date, p.slug), reverse=True)
+    return posts, truth
 
 
 def main() -> None:
@@ -320,6 +375,9 @@ def main() -> None:
     ap.add_argument("--posts", type=int, default=2000)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--no-baseline", action="store_true", help="skip the slow tags-only ranking")
+    ap.add_argument(
+        "--only", nargs="*", choices=["long", "hard", "short"], help="run only these regimes"
+    )
     args = ap.parse_args()
     print(f"# precision@5, {args.posts} posts, seed {args.seed}")
     print(
@@ -327,15 +385,13 @@ def main() -> None:
         "| tags-only all | tagged | untagged | time (s) |"
     )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for topics, untagged, noise, hard in SETTINGS:
+    for topics, untagged, noise, regime in SETTINGS:
+        if args.only and regime not in args.only:
+            continue
         with tempfile.TemporaryDirectory(prefix="quire-quality-") as tmp:
-            site = Path(tmp)
-            truth = write_corpus(site, args.posts, topics, untagged, noise, args.seed, hard)
-            posts, problems = read_sources(
-                site / "content" / "posts", site / "content" / "pages", site, ReadOptions()
+            posts, truth = load_corpus(
+                Path(tmp), args.posts, topics, untagged, noise, args.seed, regime
             )
-            assert not problems, problems[:3]
-            posts.sort(key=lambda p: (p.date, p.slug), reverse=True)
             start = time.perf_counter()
             ours = precision(related_index(posts, RelatedSettings()), posts, truth)
             seconds = time.perf_counter() - start
@@ -344,7 +400,7 @@ def main() -> None:
             else:
                 base = precision(tags_only_index(posts), posts, truth)
             cells = " | ".join(f"{v:.3f}" for v in (*ours, *base))
-            name = f"{topics}{' (hard)' if hard else ''}"
+            name = f"{topics}{'' if regime == 'long' else f' ({regime})'}"
             print(f"| {name} | {untagged:.0%} | {noise:.0%} | {cells} | {seconds:.2f} |")
             sys.stdout.flush()
 

@@ -31,6 +31,17 @@ class RelatedSettings:
     weights: Mapping[str, float] = field(default_factory=lambda: DEFAULT_WEIGHTS)
 
 
+ENGINES = ("commonmark", "python-markdown")
+
+
+@dataclass(frozen=True)
+class MarkdownSettings:
+    """site.toml [markdown]: which engine renders bodies, and smart punctuation."""
+
+    engine: str = "commonmark"  # CommonMark + GFM (pyromark); or "python-markdown"
+    smart: bool = True
+
+
 @dataclass(frozen=True)
 class MenuItem:
     name: str
@@ -38,12 +49,17 @@ class MenuItem:
 
 
 DEFAULT_PERMALINK = "/posts/{slug}/"
+PREVIEW_BASE_URL = "http://localhost:8000/"
+BASE_URL_MISSING = (
+    "base_url is not set: canonical links, feeds, the sitemap and robots.txt point at "
+    f'{PREVIEW_BASE_URL}; set base_url = "https://your.domain/" in site.toml'
+)
 
 
 @dataclass(frozen=True)
 class SiteConfig:
     title: str
-    base_url: str = "http://localhost:8000/"
+    base_url: str = PREVIEW_BASE_URL
     author: str = ""
     description: str = ""
     language: str = "en"
@@ -54,6 +70,7 @@ class SiteConfig:
     menu: tuple[MenuItem, ...] = ()
     related: RelatedSettings = field(default_factory=RelatedSettings)
     images: ImageSettings = field(default_factory=ImageSettings)
+    markdown: MarkdownSettings = field(default_factory=MarkdownSettings)
     deploy: Any = field(default_factory=lambda: MappingProxyType({}))
     params: Any = field(default_factory=lambda: MappingProxyType({}))
 
@@ -147,6 +164,7 @@ SCHEMA: dict[str, Callable[[Any], str | None]] = {
     "menu": _menu,
     "related": _table,
     "images": _table,
+    "markdown": _table,
     "deploy": _table,
     "params": _table,
 }
@@ -168,6 +186,12 @@ RELATED_SCHEMA: dict[str, Callable[[Any], str | None]] = {
         else "must be a number above 0"
     ),
     "weights": _table,
+}
+MARKDOWN_SCHEMA: dict[str, Callable[[Any], str | None]] = {
+    "engine": lambda v: (
+        None if v in ENGINES else f"must be one of {', '.join(repr(e) for e in ENGINES)}"
+    ),
+    "smart": lambda v: None if isinstance(v, bool) else "must be true or false",
 }
 WEIGHT_KEYS = ("text", "tags", "category", "date")
 
@@ -203,6 +227,11 @@ def load_config(
     return parse_config(data, shown, text)
 
 
+def base_url_missing(config: SiteConfig) -> bool:
+    """site.toml leaves base_url out (or sets it to the preview server's address)."""
+    return config.base_url == PREVIEW_BASE_URL
+
+
 def parse_config(
     data: dict[str, Any], shown: str, text: str = ""
 ) -> tuple[SiteConfig | None, list[Problem]]:
@@ -225,6 +254,7 @@ def parse_config(
         problems.append(Problem(shown, 1, "missing required key 'title'"))
     related = _related_settings(values.pop("related", {}) or {}, shown, text, problems)
     images = _image_settings(values.pop("images", {}) or {}, shown, text, problems)
+    markdown = _markdown_settings(values.pop("markdown", {}) or {}, shown, text, problems)
     if problems:
         return None, problems
     if "base_url" in values and not values["base_url"].endswith("/"):
@@ -237,6 +267,7 @@ def parse_config(
         else DEFAULT_MENU,
         related=related,
         images=images,
+        markdown=markdown,
         deploy=MappingProxyType(values.get("deploy", {})),
         params=MappingProxyType(values.get("params", {})),
     )
@@ -254,6 +285,23 @@ def _image_settings(table: dict, shown: str, text: str, problems: list[Problem])
         line = key_line(text, found.group(1) if found else key, "images")
         problems.append(Problem(shown, line, message))
         return ImageSettings()
+
+
+def _markdown_settings(
+    table: dict, shown: str, text: str, problems: list[Problem]
+) -> MarkdownSettings:
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        check = MARKDOWN_SCHEMA.get(key)
+        line = key_line(text, key, "markdown")
+        if check is None:
+            known = ", ".join(MARKDOWN_SCHEMA)
+            problems.append(Problem(shown, line, f"unknown key 'markdown.{key}' (known: {known})"))
+        elif error := check(value):
+            problems.append(Problem(shown, line, f"'markdown.{key}' {error}"))
+        else:
+            values[key] = value
+    return MarkdownSettings(**values)
 
 
 def _related_settings(

@@ -52,7 +52,8 @@ class Post:
     updated: dt.datetime | None = None
     tags: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
-    summary: str = ""
+    summary: str = ""  # as written, else the first paragraph's text (lists, feeds, meta)
+    dek: str = ""  # the summary or description as written only: the post header shows it
     draft: bool = False
     author: str | None = None
     image: str | None = None
@@ -122,9 +123,10 @@ class Link:
 
 @dataclass(frozen=True)
 class Feed:
-    title: str
+    title: str  # the <link rel="alternate"> title: names the site (a feed reader lists it)
     url: str
     type: str
+    label: str = ""  # the footer link's text, on a page that already names the site
 
 
 @dataclass(frozen=True)
@@ -145,7 +147,9 @@ class PostView:
     tags: tuple[Link, ...]
     categories: tuple[Link, ...]
     content: Markup = Markup("")
+    dek: str = ""  # the post's own summary or description; "" when lists use its first paragraph
     toc: Markup = Markup("")
+    toc_entries: int = 0  # headings in the table of contents: post.html shows it from 3
     word_count: int = 0
     reading_time: int = 1
     related: tuple[PostView, ...] = ()
@@ -247,13 +251,18 @@ class BuildResult:
 
     def summary(self) -> str:
         return (
-            f"Built {self.posts} posts, {self.pages} pages "
+            f"Built {plural(self.posts, 'post')}, {plural(self.pages, 'page')} "
             f"({self.rendered} rendered, {self.cached} cached) in {self.seconds:.2f} s"
         )
 
     def timings(self) -> str:
         laps = self.stages or (("no-change check", self.seconds),)
         return "timings: " + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in laps)
+
+
+def plural(count: int, noun: str) -> str:
+    """ "1 post", "2 posts" (every noun quire counts takes an s)."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 @dataclass(frozen=True)

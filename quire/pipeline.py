@@ -81,7 +81,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     static = plan.static_files(site, (*loaded.posts, *loaded.pages))
     pictures = images.Pictures(config, images.source_map(static))
     env.globals["picture"] = pictures.picture
-    light = {p.slug: views.light_view(p) for p in loaded.posts}
+    light = {p.slug: views.light_view(p, config.markdown) for p in loaded.posts}
     rendered, found = render_bodies(
         loaded, env, related, light, site, cache, workers, options.progress
     )
@@ -105,7 +105,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     unchanged = {id(p) for p in loaded.posts}  # posts without an image come back as they were
     for item in rendered:
         if item.post.kind is Kind.POST and id(item.post) not in unchanged:
-            light[item.post.slug] = views.light_view(item.post)
+            light[item.post.slug] = views.light_view(item.post, config.markdown)
     watch.lap("images")
 
     site_views = SiteViews.of(rendered, light, related, config)
@@ -172,7 +172,10 @@ def snapshot(options: BuildOptions) -> Snapshot:
     seconds = time.perf_counter() - started
     pictures = _preview_pictures(options.site_dir, loaded)
     env.globals["picture"] = pictures.picture
-    light = {p.slug: views.light_view(pictures.resolve_post(p)) for p in loaded.posts}
+    light = {
+        p.slug: views.light_view(pictures.resolve_post(p), loaded.config.markdown)
+        for p in loaded.posts
+    }
     return Snapshot(options.site_dir, loaded, env, ranked, light, seconds, pictures)
 
 
@@ -192,7 +195,7 @@ def render_one(
     problems. `related` replaces the snapshot's lists (ranked again with the post's text)."""
     light = dict(snap.light)
     if post.kind is Kind.POST:
-        light[post.slug] = views.light_view(post)
+        light[post.slug] = views.light_view(post, snap.loaded.config.markdown)
     related = snap.related if related is None else related
     related = {k: tuple(s for s in v if s in light) for k, v in related.items()}
     is_post = post.kind is Kind.POST
@@ -211,7 +214,7 @@ def render_one(
         if any(not p.warning for p in found):
             return None, [p for p in found if not p.warning]
         if item.post.kind is Kind.POST:
-            light[item.post.slug] = views.light_view(item.post)
+            light[item.post.slug] = views.light_view(item.post, snap.loaded.config.markdown)
     view = views.full_view(item, light, related, snap.loaded.config)
     job = plan.page_job(snap.loaded.config, view)
     try:
@@ -353,10 +356,17 @@ def _save_cache(
 
 
 def _versions() -> tuple[str, ...]:
+    from importlib.metadata import version
+
     import markdown
     import pygments
 
-    return (markdown.__version__, pygments.__version__, jinja2.__version__)
+    return (
+        markdown.__version__,
+        version("pyromark"),
+        pygments.__version__,
+        jinja2.__version__,
+    )
 
 
 @dataclass

@@ -20,8 +20,8 @@ def _index_path(url: str) -> str:
 
 def _site_feeds(config: SiteConfig) -> tuple[Feed, ...]:
     return (
-        Feed(f"{config.title} (RSS)", "/feed.xml", "application/rss+xml"),
-        Feed(f"{config.title} (Atom)", "/atom.xml", "application/atom+xml"),
+        Feed(f"{config.title} (RSS)", "/feed.xml", "application/rss+xml", "RSS"),
+        Feed(f"{config.title} (Atom)", "/atom.xml", "application/atom+xml", "Atom"),
     )
 
 
@@ -103,6 +103,7 @@ def page_jobs(
                     f"{config.title}: {term.name}",
                     term.url + "feed.xml",
                     "application/rss+xml",
+                    f"{term.name} (RSS)",
                 ),
             )
             members = [by_url[p.url] for p in term.posts]
@@ -184,11 +185,15 @@ def sitemap_xml(config: SiteConfig, urls: Sequence[tuple[str, dt.datetime | None
     return "\n".join(lines) + "\n"
 
 
+THEME_NOTES = frozenset({"README.md", "README.txt", "README"})
+
+
 def static_files(site: Path, posts: Sequence[Post]) -> list[tuple[str, Path]]:
     """(output path, source) for theme assets and content files; site files before defaults."""
     found: list[tuple[str, Path]] = []
     for theme in (site / "theme", defaults.THEME):
-        found.extend((rel, path) for path, rel in site_files(theme))
+        # the README `quire init` leaves in theme/ says how overriding works: not a page
+        found.extend((rel, path) for path, rel in site_files(theme) if rel not in THEME_NOTES)
     content_dir = site / "content"
     for path, rel in site_files(content_dir):
         top = rel.split("/", 1)[0]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -39,8 +40,9 @@ def front_matter(new: NewPost, now: dt.datetime, slug: str) -> dict:
     if new.kind == "post":
         meta["date"] = now  # YAML writes it as a timestamp with its zone
     meta["slug"] = slug
-    if new.kind == "post":
-        meta["category"] = new.category or ""
+    if new.kind == "post" and new.category:  # no `category: ''` for the writer to clean up
+        meta["category"] = new.category
+    if new.kind == "post" and new.tags:
         meta["tags"] = list(new.tags)
     meta["draft"] = True
     return meta
@@ -52,6 +54,15 @@ def render_file(meta: dict) -> str:
     return f"---\n{fm}---\n\n{body}"
 
 
+_APOSTROPHES = re.compile("['\u2019\u02bc]")
+
+
+def title_slug(title: str) -> str:
+    """The URL slug for a title; apostrophes are dropped, as Hugo does ("That's" -> "thats",
+    not "that-s")."""
+    return slugify(_APOSTROPHES.sub("", title))
+
+
 def create(site: Path, new: NewPost, now: dt.datetime | None = None) -> Path:
     """Write content/posts/SLUG.md (or content/pages/); never overwrite; return the path."""
     config, problems = load_config(site)
@@ -59,7 +70,7 @@ def create(site: Path, new: NewPost, now: dt.datetime | None = None) -> Path:
         raise ScaffoldError("\n".join(str(p) for p in problems))
     zone = ZoneInfo(config.timezone)
     now = (now or dt.datetime.now(zone)).astimezone(zone).replace(microsecond=0)
-    slug = slugify(new.slug or new.title)
+    slug = title_slug(new.slug or new.title)
     if not slug:
         raise ScaffoldError(f"cannot make a URL slug from {new.title!r}: pass --slug")
     folder = site / "content" / ("posts" if new.kind == "post" else "pages")

@@ -62,9 +62,12 @@ def chrome(tmp_path_factory):
     """One headless Chromium per test worker, with a fresh profile; skips if none installed."""
     binary, driver_path = find_browser()
     if not binary or not driver_path:
+        missing = " and ".join(
+            name for name, path in (("Chromium", binary), ("chromedriver", driver_path)) if not path
+        )
         pytest.skip(
-            "needs Chromium and chromedriver "
-            "(apt-get install chromium chromium-driver, or tests/install-chromium.sh)"
+            f"{missing} not found: browser tests need Chromium and chromedriver on PATH "
+            "(Debian/Ubuntu: apt-get install chromium chromium-driver)"
         )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service

@@ -11,7 +11,28 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # test this checkout's quire, whatever is installed
 
-GENCORPUS = ROOT.parent / "shared" / "bench" / "gencorpus.py"
+
+def _load_corpus_module():
+    """bench/corpus.py (inside the repository) as a module; bench/ is not a package."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "quire_bench_corpus", ROOT / "bench" / "corpus.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # worker processes find its functions by this name
+    spec.loader.exec_module(module)
+    return module
+
+
+corpus_module = _load_corpus_module()
+
+
+@pytest.fixture(scope="session")
+def make_corpus():
+    """generate(n, dest, flavour="quire", seed=..., news=0.0) from bench/corpus.py: writes a
+    deterministic n-post site (quire, hugo or pelican flavour) into dest and returns dest."""
+    return corpus_module.generate
 
 
 def write(path: Path, text: str) -> Path:
@@ -61,3 +82,39 @@ def image(path: Path, size: tuple[int, int] = (40, 30)) -> Path:
     mode = "RGBA" if path.suffix.lower() == ".png" else "RGB"
     Image.new(mode, size, (30, 90, 160)).save(path)
     return path
+
+
+def assert_linear(make, run, size: int, factor: int = 8, margin: float = 30, tries: int = 3):
+    """run(make(factor * size)) takes less than `margin` times run(make(size)), in CPU time.
+
+    For "this never goes quadratic" checks without a wall-clock limit: both sizes are measured
+    in the same test with time.process_time (other processes on a busy machine do not count),
+    best of `tries`, and the margin is wide (linear is 8x; quadratic would be 64x). The small
+    run counts as at least 5 ms, so timer noise on a very fast run cannot fail the check.
+    """
+    import time
+
+    def best(data, limit=None):
+        fastest = float("inf")
+        for _ in range(tries):
+            started = time.process_time()
+            run(data)
+            fastest = min(fastest, time.process_time() - started)
+            if limit is not None and fastest < limit:
+                break
+        return fastest
+
+    small = max(best(make(size)), 0.005)
+    big = best(make(factor * size), limit=margin * small)
+    assert big < margin * small, (
+        f"{factor}x the input took {big / small:.0f}x the CPU time ({small:.3f} s -> {big:.3f} s)"
+    )
+
+
+def products_yaml(**products: tuple[str, str, str]) -> str:
+    """A products.yaml: id=(name, price, Apple store URL) per product."""
+    return "\n" + "".join(
+        f'{pid}:\n  name: {name}\n  price: "{price}"\n  links:\n'
+        f"    - store: Apple\n      url: {url}\n"
+        for pid, (name, price, url) in products.items()
+    )

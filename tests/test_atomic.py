@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import GENCORPUS, ROOT, build_site, post, write
+from conftest import ROOT, build_site, post, write
 
 from quire import output
 from quire.output import OutputError, check_output_folder
@@ -36,15 +36,9 @@ def cli(*args: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
+def corpus(tmp_path_factory, make_corpus) -> Path:
     """A 300-post generated site: big enough that a build takes a noticeable moment."""
-    if not GENCORPUS.exists():
-        pytest.skip("shared/bench/gencorpus.py not available")
-    root = tmp_path_factory.mktemp("corpus") / "site"
-    subprocess.run(
-        [sys.executable, str(GENCORPUS), "300", str(root), "--flavour", "quire"], check=True
-    )
-    return root
+    return make_corpus(300, tmp_path_factory.mktemp("corpus") / "site", "quire")
 
 
 def _fresh_copy(corpus: Path, tmp_path: Path) -> Path:

@@ -40,6 +40,9 @@ def hostile(site: Path) -> Path:
         author = {q(evil("Site author"))}
         base_url = "https://blog.example.com/"
         menu = [{{ name = {q(evil("Menu"))}, url = "/about/" }}]
+
+        [markdown]
+        smart = false  # exact strings back; smart punctuation: test_markdown.py
         """,
     )
     for i in (1, 2):
@@ -212,7 +215,10 @@ printable = st.text(
 @given(title=printable, summary=printable)
 def test_any_title_round_trips(tmp_path_factory, title, summary):
     site = tmp_path_factory.mktemp("site")
-    write(site / "site.toml", 'title = "T"\nbase_url = "https://b.example/"\n')
+    write(
+        site / "site.toml",
+        'title = "T"\nbase_url = "https://b.example/"\n[markdown]\nsmart = false\n',
+    )
     write(
         site / "content" / "posts" / "p.md",
         f"---\ntitle: {q(title)}\ndate: 2025-01-01\nsummary: {q(summary)}\n---\nBody.\n",

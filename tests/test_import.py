@@ -7,8 +7,6 @@ import datetime as dt
 import hashlib
 import io
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import frontmatter
@@ -19,7 +17,6 @@ from conftest import build_site, write
 from quire.commands import main
 from quire.importers import ImportRefused, import_hugo, import_pelican
 
-GENCORPUS = Path(__file__).resolve().parents[2] / "shared/bench/gencorpus.py"
 N_POSTS = 40
 
 
@@ -45,17 +42,11 @@ def categories(meta: dict) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def corpora(tmp_path_factory) -> dict[str, Path]:
+def corpora(tmp_path_factory, make_corpus) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("corpora")
-    made = {}
-    for flavour in ("hugo", "pelican"):
-        target = root / flavour
-        subprocess.run(
-            [sys.executable, str(GENCORPUS), str(N_POSTS), str(target), "--flavour", flavour],
-            check=True,
-        )
-        made[flavour] = target
-    return made
+    return {
+        flavour: make_corpus(N_POSTS, root / flavour, flavour) for flavour in ("hugo", "pelican")
+    }
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import feedparser
@@ -71,9 +70,8 @@ def test_nested_duplicate_keys_and_alias_bombs(site, tmp_path):
     bomb += [f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]" for i in range(1, 9)]
     raw(site, "bomb.md", ("\n".join(bomb) + "\n---\nx\n").encode())
     raw(site, "loop.md", b"---\ntitle: L\ndate: 2025-01-01\nme: &me [1, *me]\n---\nx\n")
-    started = time.perf_counter()
+    # no clock: "too large" shows the alias expansion was capped; a hang is pytest-timeout's
     code, _, err = build_site(site, tmp_path / "out")
-    assert time.perf_counter() - started < 10
     assert code == 1
     lines = errors(err)
     assert "content/posts/nested.md:6: duplicate key 'a' (first on line 5)" in lines
@@ -108,9 +106,8 @@ def test_ten_thousand_tags_is_a_clear_error_not_a_hang(site, tmp_path):
     tags = ", ".join(f"tag{i}" for i in range(10_000))
     post(site, "many", "Many", tags=f"[{tags}]")
     post(site, "punct", "Punct", category='["!!!"]')
-    started = time.perf_counter()
+    # no clock: the error shows the tags were refused, not processed; a hang is pytest-timeout's
     code, _, err = build_site(site, tmp_path / "out")
-    assert time.perf_counter() - started < 10
     assert code == 1
     assert errors(err) == [
         "content/posts/many.md:4: too many tags (10000; at most 200 per post)",

@@ -240,3 +240,90 @@ def test_code_blocks_do_not_make_posts_related():
 def test_dates_are_aware():
     assert all(p.date.tzinfo is not None for p in corpus())
     assert isinstance(corpus()[0].date, dt.datetime)
+
+
+# ------------------------------------------------------------------- never a short list
+
+UNRELATED = [  # one post each: no word, tag or category in common
+    "Volcanoes erupt magma basalt",
+    "Sourdough starter flour hydration",
+    "Chess openings gambit endgame",
+    "Kayak paddle river rapids",
+    "Violin bow rosin strings",
+    "Beekeeping hive queen honey",
+    "Telescope nebula galaxy eyepiece",
+    "Origami crane paper folding",
+]
+
+
+def test_lists_are_filled_when_nothing_is_similar():
+    posts = newest_first(
+        [
+            make_post(f"p{i}", "python", 1 + i, title=t)
+            for i, t in enumerate(UNRELATED)  # bodies replaced below
+        ]
+    )
+    posts = [p.__class__(**{**p.__dict__, "body": p.title}) for p in posts]
+    index = related_index(posts, RelatedSettings(count=5), with_filled=True)
+    for slug, entries in index.items():
+        assert len(entries) == 5 and slug not in {s for s, _ in entries}
+        assert all(filled for _, filled in entries)
+    # with no category and no tags, the newest posts fill
+    assert [s for s, _ in index["p0"]] == ["p7", "p6", "p5", "p4", "p3"]
+    assert [s for s, _ in index["p7"]] == ["p6", "p5", "p4", "p3", "p2"]
+
+
+def test_fill_order_category_by_date_then_tags_then_newest():
+    def bare(slug, day, **kw):
+        p = make_post(slug, "python", day, title=f"{slug} alone", **kw)
+        return p.__class__(**{**p.__dict__, "body": "x"})
+
+    posts = newest_first(
+        [
+            bare("me", 10, categories=("cooking",), tags=("rare",)),
+            bare("cat-far", 1, categories=("cooking",)),
+            bare("cat-near", 12, categories=("cooking",)),
+            bare("cat-mid", 5, categories=("cooking",)),
+            bare("tag-old", 2, tags=("rare",)),
+            bare("newest", 28),
+            bare("other", 3),
+        ]
+    )
+    got = related_index(posts, RelatedSettings(count=5, min_score=10), with_filled=True)["me"]
+    assert got == (
+        ("cat-near", True),
+        ("cat-mid", True),
+        ("cat-far", True),
+        ("tag-old", True),
+        ("newest", True),
+    )
+    older = related_index(posts, RelatedSettings(count=5, min_score=10, include_newer=False))
+    assert older["me"] == ("cat-mid", "cat-far", "tag-old", "other")  # only older posts
+
+
+def test_ranked_slots_are_not_marked_filled():
+    index = related_index(corpus(), RelatedSettings(count=4), with_filled=True)
+    for slug, entries in index.items():
+        assert [topic_of(s) for s, _ in entries] == [topic_of(slug)] * 4
+        assert not any(filled for _, filled in entries)
+    # and the plain form is the same slugs
+    plain = related_index(corpus(), RelatedSettings(count=4))
+    assert plain == {k: tuple(s for s, _ in v) for k, v in index.items()}
+
+
+def test_built_site_has_full_related_lists_for_unrelated_posts(tmp_path):
+    from conftest import build_site, post, write
+    from lxml import html
+
+    site = tmp_path / "site"
+    write(site / "site.toml", 'title = "T"\nbase_url = "https://blog.example.com/"\n')
+    for i, text in enumerate(UNRELATED):
+        post(site, f"p{i}", text, date=f"2025-01-{i + 1:02d}", body=text)
+    code, _, err = build_site(site)
+    assert code == 0, err
+    for i in range(len(UNRELATED)):
+        tree = html.parse(str(tmp_path / "out" / "posts" / f"p{i}" / "index.html")).getroot()
+        lists = tree.xpath('//*[contains(concat(" ", @class, " "), " related ")]')
+        assert len(lists) == 1
+        hrefs = lists[0].xpath(".//a/@href")
+        assert len(hrefs) == 5 and not any(f"/p{i}/" in h for h in hrefs)

@@ -17,6 +17,8 @@ TRICKY = 'Dock </script><img src=x onerror=alert(1)> & "friends"'
 @pytest.fixture
 def searchable(site: Path) -> Path:
     """Posts with distinct words, a draft, a future post and a title full of markup."""
+    toml = site / "site.toml"  # exact strings back; smart punctuation: test_markdown.py
+    toml.write_text(toml.read_text() + "[markdown]\nsmart = false\n")
     post(
         site,
         "dock-review",

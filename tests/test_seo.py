@@ -46,7 +46,8 @@ def blog(site: Path) -> Path:
     write(
         site / "site.toml",
         'title = "Mac & Co"\nbase_url = "https://blog.example.com/"\nauthor = "Desk Team"\n'
-        'description = "News"\nposts_per_page = 2\n',
+        'description = "News"\nposts_per_page = 2\n'
+        "[markdown]\nsmart = false\n",  # exact strings back; smart punctuation: test_markdown
     )
     title = NASTY.replace("'", "''")
     write(

@@ -14,19 +14,12 @@ from pathlib import Path
 
 import pytest
 from browser import chrome  # noqa: F401 - chrome is a fixture
-from conftest import ROOT, build_site, post, write
+from conftest import ROOT, build_site, post, products_yaml, write
 from lxml import html
 
 from quire.commands.serve import ServeOptions, start
 
-PRODUCTS = """
-air:
-  name: MacBook Air
-  price: "$999"
-  links:
-    - store: Apple
-      url: https://www.apple.com/macbook-air/
-"""
+PRODUCTS = products_yaml(air=("MacBook Air", "$999", "https://www.apple.com/macbook-air/"))
 
 
 @pytest.fixture
@@ -235,6 +228,9 @@ def test_edit_is_served_and_announced(server, blog):
 def test_quick_preview_is_the_page_the_full_build_writes(server, blog):
     """The quick path renders exactly what the build will: no second reload, no surprises."""
     preview = server.preview
+    deadline = time.monotonic() + 30  # the quick path needs the snapshot the builder takes
+    while preview.snapshot is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     post(blog, "first", "Quick & exact", "2025-01-01", "New [link](/posts/second/) here.")
     deadline = time.monotonic() + 10
     while "posts/first/index.html" not in preview.overlay and time.monotonic() < deadline:
@@ -433,3 +429,278 @@ def test_open_page_reloads_itself_in_chromium(server, blog, chrome):  # noqa: F8
         lambda d: d.find_element("css selector", "h1").text == "Fixed in the browser"
     )
     assert not driver.find_elements("id", "quire-errors")
+
+
+# ---------------------------------------------------------------- faults found (issues 13, 17)
+
+
+def request(url: str, path: str, host: str | None = None) -> tuple[int, dict, bytes]:
+    """A GET with the Host header as given (None: the one http.client would send)."""
+    address, port = url.split("//")[1].rstrip("/").split(":")
+    conn = http.client.HTTPConnection(address, int(port), timeout=5)
+    try:
+        conn.putrequest("GET", path, skip_host=host is not None, skip_accept_encoding=True)
+        if host is not None:
+            conn.putheader("Host", host)
+        conn.endheaders()
+        resp = conn.getresponse()
+        return resp.status, dict(resp.getheaders()), resp.read()
+    finally:
+        conn.close()
+
+
+def wait_for_title(url: str, path: str, title: str, timeout: float = 10.0) -> str:
+    deadline = time.monotonic() + timeout
+    seen = ""
+    while time.monotonic() < deadline:
+        status, _, body = get(url, path)
+        seen = text_of(body, "//h1/text()") if status == 200 else f"status {status}"
+        if seen == title:
+            break
+        time.sleep(0.05)
+    return seen
+
+
+def test_save_during_the_first_build_is_seen(blog, tmp_path, monkeypatch):
+    """The watch is in place before the first build: a save the build did not read yet
+    (made here right after it read everything) triggers a second one."""
+    from quire.commands import serve
+
+    real_build = serve.full_build
+    calls = []
+
+    def build_then_save(preview):
+        ok = real_build(preview)
+        if not calls:
+            post(blog, "first", "Saved during the first build", "2025-01-01", "Edited.")
+        calls.append(ok)
+        return ok
+
+    monkeypatch.setattr(serve, "full_build", build_then_save)
+    srv = start(ServeOptions(blog, port=0, output_dir=tmp_path / "o", log=lambda s: None))
+    try:
+        title = wait_for_title(srv.url, "/posts/first/", "Saved during the first build")
+        assert title == "Saved during the first build"
+    finally:
+        srv.close()
+
+
+def test_save_right_after_the_server_first_answers_is_seen(blog):
+    """Issue 17: `quire serve` answered before its watch was in place (watchfiles is
+    imported in the watch thread of a fresh process), so a save made as soon as the server
+    answered was lost in 7 of 14 runs. Now it answers only once saves are watched."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "build.py"), "serve", "--site", str(blog), "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if get(url, "/posts/first/")[0] == 200:
+                    break
+            except OSError:
+                time.sleep(0.002)
+        post(blog, "first", "Saved at the first answer", "2025-01-01", "Edited.")
+        assert wait_for_title(url, "/posts/first/", "Saved at the first answer") == (
+            "Saved at the first answer"
+        )
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_each_build_error_is_printed_once(server, blog):
+    """Issue 17: the quick re-render and the full build after it printed the same error."""
+    events = Events(server.url)
+    try:
+        events.next_state()
+        (blog / "content" / "posts" / "first.md").write_text(
+            '---\ntitle: "x"\ndate: [oops\n---\n\nBody.\n'
+        )
+        wait_problems(events, "content/posts/first.md:")
+        deadline = time.monotonic() + 10
+        while not any("Build failed" in line for line in server.logs):
+            assert time.monotonic() < deadline, server.logs
+            time.sleep(0.05)
+    finally:
+        events.close()
+    printed = [line for line in server.logs if line.startswith("content/posts/first.md:")]
+    assert len(printed) == 1, server.logs
+
+
+def test_overlay_sets_its_own_readable_colours(server, blog):
+    """Issue 17: the theme's light-grey `pre` background showed the overlay's white text
+    on a pale ground. Every element of the box names its colour and its background."""
+    events = Events(server.url)
+    try:
+        events.next_state()
+        (blog / "content" / "posts" / "first.md").write_text("---\ntitle: [oops\n---\n")
+        wait_problems(events, "content/posts/first.md:")
+    finally:
+        events.close()
+    tree = html.fromstring(get(server.url, "/posts/second/")[2])
+    box = tree.get_element_by_id("quire-errors")
+    items = box.xpath(".//pre | .//h2")
+    assert len(items) >= 2
+    for element in items:
+        style = {
+            k.strip(): v.strip()
+            for k, v in (d.split(":", 1) for d in element.get("style", "").split(";") if d)
+        }
+        assert "color" in style and "background" in style, element.get("style")
+        assert contrast(style["color"], style["background"], "#140000") >= 7
+
+
+def _rgb(colour: str, under: tuple = (255.0, 255.0, 255.0)) -> tuple[float, ...]:
+    """#rgb, #rrggbb, rgb()/rgba() (alpha blended over `under`), or transparent."""
+    colour = colour.strip()
+    if colour in ("transparent", "rgba(0, 0, 0, 0)"):
+        return under
+    if colour.startswith("#"):
+        digits = colour[1:]
+        if len(digits) == 3:
+            digits = "".join(c * 2 for c in digits)
+        return tuple(float(int(digits[i : i + 2], 16)) for i in (0, 2, 4))
+    parts = [float(x) for x in colour[colour.index("(") + 1 : -1].split(",")]
+    alpha = parts[3] if len(parts) == 4 else 1.0
+    return tuple(alpha * parts[i] + (1 - alpha) * under[i] for i in range(3))
+
+
+def contrast(fg: str, bg: str, under: str = "#ffffff") -> float:
+    """WCAG contrast ratio of two CSS colours (4.5 is the minimum for body text)."""
+
+    def luminance(rgb: tuple[float, ...]) -> float:
+        lin = [c / 255 / 12.92 if c <= 10.03 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    back = _rgb(bg, _rgb(under))
+    light, dark = sorted((luminance(_rgb(fg, back)), luminance(back)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/" + "a" * 300, "/posts/" + "b" * 256 + "/", "/" + "c" * 5000 + ".css", "/d" * 3000],
+)
+def test_overlong_url_segment_is_a_clean_404(server, path):
+    """Issue 13: a segment over 255 bytes (the file name limit) dropped the connection."""
+    status, headers, body = get(server.url, path)
+    assert status == 404
+    assert "Page not found" in text_of(body, "//h1/text()")
+    status, _, _ = get(server.url, "/__quire/hash?path=" + path)
+    assert status == 200
+    assert get(server.url, "/posts/first/")[0] == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "127.0.0.1.nip.io", "local"])
+def test_foreign_host_header_is_refused(server, host):
+    """Issue 13, DNS rebinding: a page whose name now points at 127.0.0.1 sends its own
+    name as Host; it must not read drafts or the event stream."""
+    for path in ("/posts/wip/", "/__quire/events", "/__quire/hash?path=/", "/"):
+        status, _, body = request(server.url, path, host=host)
+        assert status == 403, path
+        assert b"Work in progress" not in body
+
+
+def test_local_host_headers_are_accepted(server):
+    port = server.url.rstrip("/").rsplit(":", 1)[1]
+    for host in (
+        f"127.0.0.1:{port}",
+        f"localhost:{port}",
+        "localhost",
+        f"LocalHost.:{port}",
+        f"blog.localhost:{port}",
+        f"[::1]:{port}",
+        None,  # http.client's own
+    ):
+        assert request(server.url, "/posts/first/", host=host)[0] == 200, host
+
+
+def test_host_option_names_an_allowed_host(blog, tmp_path):
+    """`--host NAME` says the preview is reached by that name: it is accepted too."""
+    srv = start(
+        ServeOptions(blog, host="localhost", port=0, output_dir=tmp_path / "o", log=lambda s: 0)
+    )
+    try:
+        assert request(srv.url, "/", host="localhost")[0] == 200
+        assert request(srv.url, "/", host="evil.example")[0] == 403
+    finally:
+        srv.close()
+
+
+def _connection_threads() -> int:
+    import threading
+
+    return sum(1 for t in threading.enumerate() if "process_request_thread" in t.name)
+
+
+def test_connection_threads_are_capped(server):
+    """Issue 13: one thread per connection, without a limit, lets a flood exhaust the
+    process. Past the cap a connection is answered 503 at once, and slots come back."""
+    address, port = server.url.split("//")[1].rstrip("/").split(":")
+    idle = []
+    try:
+        for _ in range(100):
+            idle.append(socket.create_connection((address, int(port)), timeout=5))
+        deadline = time.monotonic() + 5
+        while _connection_threads() < 64 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)  # the accept loop has had time to take all 100
+        assert _connection_threads() <= 64
+        try:
+            status = get(server.url, "/posts/first/")[0]
+        except (ConnectionError, http.client.RemoteDisconnected):
+            status = 503  # refused before the request was read: a reset, not a hang
+        assert status == 503
+    finally:
+        for s in idle:
+            s.close()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            if get(server.url, "/posts/first/")[0] == 200:
+                break
+        except (ConnectionError, http.client.RemoteDisconnected):
+            pass
+        time.sleep(0.05)
+    assert get(server.url, "/posts/first/")[0] == 200
+
+
+def test_overlay_is_readable_in_chromium(server, blog, chrome):  # noqa: F811
+    """The box drawn by the live script and the one served in a page loaded while broken:
+    text against its effective background, as the browser computes it with the theme."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = chrome
+    driver.get(server.url + "posts/second/")
+    WebDriverWait(driver, 10).until(
+        lambda d: d.execute_script("return document.documentElement.dataset.quireLive")
+    )
+    (blog / "content" / "posts" / "first.md").write_text("---\ntitle: [oops\n---\n")
+    colours = """
+      var out = [];
+      document.querySelectorAll('#quire-errors pre, #quire-errors h2').forEach(function (e) {
+        var bg = 'transparent', n = e;
+        while (n && n.nodeType === 1) {
+          var c = getComputedStyle(n).backgroundColor;
+          if (c !== 'rgba(0, 0, 0, 0)' && c !== 'transparent') { bg = c; break; }
+          n = n.parentNode;
+        }
+        out.push([getComputedStyle(e).color, bg]);
+      });
+      return out;
+    """
+    for attempt in ("drawn by the script", "served in the page"):
+        if attempt == "served in the page":
+            driver.refresh()
+        pairs = WebDriverWait(driver, 15).until(lambda d: d.execute_script(colours) or False)
+        assert len(pairs) >= 2, attempt
+        for fg, bg in pairs:
+            assert contrast(fg, bg) >= 4.5, (attempt, fg, bg)

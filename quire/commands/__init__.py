@@ -11,29 +11,42 @@ import threading
 from quire import __version__
 from quire.commands import build
 
+# command -> (module, one-line help). `quire --help` lists these without importing the
+# modules: serve, check and import pull in Markdown, Jinja and feedgen, which took --help
+# to 1.6 s. A command's own module is imported once it is the command being run.
+COMMANDS = {
+    "init": ("init", "start a new site in DIR (default: .), ready to build and serve"),
+    "new": ("new", "start a new post (or --page) as a draft"),
+    "serve": ("serve", "live preview: build, serve, rebuild on save"),
+    "check": ("check", "check the site like a build, plus every internal link; writes nothing"),
+    "deploy": ("deploy", "build, then publish output/ to [deploy] target"),
+    "import": ("import_", "convert a Hugo or Pelican site into a quire site"),
+}
+
 
 def parser(command: str | None = None) -> argparse.ArgumentParser:
-    """All subcommands; only `build` when that is the command: the others import the
-    pipeline (and the related-posts model with numpy and scipy), which a rebuild
-    with nothing to do must not wait for."""
+    """All subcommands, but only `command`'s module is imported (build's is light): the
+    others import the pipeline (and the related-posts model with numpy and scipy), which a
+    rebuild with nothing to do, or --help, must not wait for."""
     ap = argparse.ArgumentParser(
         prog="quire", description="A fast static site generator for tech blogs."
     )
     ap.add_argument("--version", action="version", version=f"quire {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
     build.add_parser(sub)
-    if command == "build":
-        return ap
-    for module in _command_modules():
-        module.add_parser(sub)
+    for name, (_, help_text) in COMMANDS.items():
+        if name == command:
+            command_module(name).add_parser(sub)
+        else:  # listed in --help; never parsed (argv[0] names the command)
+            sub.add_parser(name, help=help_text)
     return ap
 
 
-def _command_modules() -> list:
-    """Commands other than build, each a module with add_parser(subparsers) and run(args)."""
-    from quire.commands import check, deploy, import_, new, serve
+def command_module(name: str):
+    """The module with add_parser(subparsers) and run(args) for a command other than build."""
+    import importlib
 
-    return [import_, new, serve, check, deploy]
+    return importlib.import_module(f"quire.commands.{COMMANDS[name][0]}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,19 +4,14 @@ Two paths keep it fast and correct. A saved post or page is re-rendered on its o
 (one file read, one Markdown body, one template: milliseconds) into an in-memory overlay,
 and open tabs are told at once. A full build (quire.pipeline.build, into a folder of serve's
 own) then runs in the background; when it lands, the overlay entries it covers are
-dropped. Tabs learn of changes by Server-Sent Events from a script injected into served
-HTML only (never into build output); a page reloads only when its own bytes changed.
+dropped. Serving, telling tabs and watching files is quire.livereload's job; this module
+is the wiring: what to build when a file is saved, and what to show meanwhile.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
-import html
-import json
-import mimetypes
-import posixpath
 import signal
 import sys
 import threading
@@ -24,35 +19,18 @@ import time
 import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from quire import model, pipeline
+from quire.commands.common import add_site_options
+from quire.livereload import LiveServer, Watcher
 from quire.model import Kind
 from quire.output import OutputError
-from quire.problems import BuildFailed, Problem, display_path
+from quire.problems import BuildFailed, Problem, display_path, error_count
 from quire.read import content
 
-EVENTS_PATH = "/__quire/events"
-HASH_PATH = "/__quire/hash"
-KEEPALIVE_SECONDS = 10.0
 RERANK_BUDGET = 0.1  # s: dearer re-ranking waits for the full build (a save shows in ~0.1 s)
 WATCHED_DIRS = ("content", "templates", "theme")
-TYPES = {
-    ".html": "text/html; charset=utf-8",
-    ".css": "text/css; charset=utf-8",
-    ".js": "text/javascript; charset=utf-8",
-    ".json": "application/json",
-    ".xml": "application/xml",
-    ".svg": "image/svg+xml",
-    ".txt": "text/plain; charset=utf-8",
-    ".webmanifest": "application/manifest+json",
-    ".woff2": "font/woff2",
-    ".webp": "image/webp",
-    ".avif": "image/avif",
-}
 
 
 @dataclass(frozen=True)
@@ -69,47 +47,37 @@ class ServeOptions:
         return self.output_dir or self.site_dir / ".quire-cache" / "serve-output"
 
 
-@dataclass(frozen=True)
-class State:
-    """What a tab is told: a version number that moves on every change, and current errors."""
-
-    version: int
-    problems: tuple[Problem, ...]
-
-    def event(self) -> bytes:
-        data = {
-            "version": self.version,
-            "problems": [
-                {"path": p.path, "line": p.line, "message": p.message, "text": str(p)}
-                for p in self.problems
-            ],
-        }
-        return f"event: state\ndata: {json.dumps(data)}\n\n".encode()
-
-
 class Preview:
-    """Shared by request threads, the watchers and the builder: guarded by one condition."""
+    """What serve shows on top of its built folder: pages re-rendered on save (the overlay)
+    and the problems of those quick renders and of the last full build. Shared by the
+    watcher, the builder and request threads: guarded by one lock. Each change is
+    published to the live server, whose tabs reload or show the problems."""
 
-    def __init__(self, options: ServeOptions, base_url: str):
+    def __init__(self, options: ServeOptions):
         self.options = options
-        self.base_url = base_url
         self.output = options.output.absolute()
-        self.cond = threading.Condition()
-        self.version = 0
+        self.live: LiveServer | None = None
+        self.lock = threading.Lock()
         self.generation = 0  # counts change batches; builds cover all batches before they start
         self.overlay: dict[str, tuple[int, bytes]] = {}  # output path -> (generation, bytes)
         self.quick_problems: dict[str, tuple[int, tuple[Problem, ...]]] = {}
         self.full_problems: tuple[int, tuple[Problem, ...]] = (0, ())
+        self.printed: set[str] = set()  # problems already in the terminal for this batch
         self.snapshot: pipeline.Snapshot | None = None
         self.dirty = threading.Event()
         self.closing = threading.Event()
         self.building = False
 
-    # ------------------------------------------------------------ state for tabs
+    @property
+    def base_url(self) -> str:
+        return self.live.url if self.live else ""
 
-    def state(self) -> State:
-        with self.cond:
-            return State(self.version, self._problems())
+    # ------------------------------------------------------------ what tabs see
+
+    def overlay_page(self, relpath: str) -> bytes | None:
+        with self.lock:
+            entry = self.overlay.get(relpath)
+        return entry[1] if entry else None
 
     def _problems(self) -> tuple[Problem, ...]:
         full_gen, full = self.full_problems
@@ -119,33 +87,40 @@ class Preview:
             found.extend(self.quick_problems[path][1])
         return tuple(p for p in found if not p.warning)
 
-    def wait(self, seen: int, timeout: float) -> State:
-        with self.cond:
-            self.cond.wait_for(lambda: self.version != seen or self.closing.is_set(), timeout)
-            return State(self.version, self._problems())
-
-    def _changed(self) -> None:
-        self.version += 1
-        self.cond.notify_all()
+    def _changed(self) -> None:  # under the lock: tabs must see the overlay it describes
+        if self.live is not None:
+            self.live.publish(
+                {"path": p.path, "line": p.line, "message": p.message, "text": str(p)}
+                for p in self._problems()
+            )
 
     # ------------------------------------------------------------ updates
 
     def next_generation(self) -> int:
-        with self.cond:
+        with self.lock:
             self.generation += 1
+            self.printed.clear()  # a new save: its problems are news again
             return self.generation
+
+    def report(self, problems: Iterable[Problem]) -> None:
+        """Print each problem once: the quick path and the full build after it find the same."""
+        with self.lock:
+            new = [p for p in problems if str(p) not in self.printed]
+            self.printed.update(str(p) for p in new)
+        for problem in new:
+            self.options.log(str(problem))
 
     def quick_result(
         self, gen: int, source: str, page: tuple[str, bytes] | None, problems: Iterable[Problem]
     ) -> None:
-        with self.cond:
+        with self.lock:
             if page is not None:
                 self.overlay[page[0]] = (gen, page[1])
             self.quick_problems[source] = (gen, tuple(problems))
             self._changed()
 
     def full_result(self, gen: int, problems: Iterable[Problem], succeeded: bool) -> None:
-        with self.cond:
+        with self.lock:
             self.full_problems = (gen, tuple(problems))
             if succeeded:
                 self.overlay = {k: v for k, v in self.overlay.items() if v[0] > gen}
@@ -155,41 +130,6 @@ class Preview:
     def close(self) -> None:
         self.closing.set()
         self.dirty.set()
-        with self.cond:
-            self.cond.notify_all()
-
-    # ------------------------------------------------------------ files
-
-    def page_bytes(self, relpath: str) -> bytes | None:
-        """The current bytes of an output file: the overlay first, then the built folder."""
-        with self.cond:
-            if relpath in self.overlay:
-                return self.overlay[relpath][1]
-        path = self.output / relpath
-        for _ in range(3):  # a finishing build swaps folders: retry the short gap
-            try:
-                if path.is_file() and _inside(path, self.output):
-                    return path.read_bytes()
-                if not self.building:
-                    return None
-            except OSError:
-                pass
-            time.sleep(0.05)
-        return None
-
-    def is_dir(self, relpath: str) -> bool:
-        with self.cond:
-            if any(k.startswith(relpath.rstrip("/") + "/") for k in self.overlay):
-                return True
-        path = self.output / relpath
-        return path.is_dir() and _inside(path, self.output)
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        return path.resolve().is_relative_to(root.resolve())
-    except OSError:
-        return False
 
 
 # ---------------------------------------------------------------- building
@@ -206,17 +146,16 @@ def build_options(preview: Preview) -> model.BuildOptions:
 
 def full_build(preview: Preview) -> bool:
     """One full build into serve's folder; its problems replace the previous build's."""
-    with preview.cond:
+    with preview.lock:
         gen = preview.generation
         preview.building = True
     log = preview.options.log
     try:
         result = pipeline.build(build_options(preview))
     except BuildFailed as failed:
-        for problem in failed.problems:
-            log(str(problem))
-        errors = [p for p in failed.problems if not p.warning] or failed.problems
-        log(f"Build failed: {len(errors)} problem(s); still serving the last good pages.")
+        preview.report(failed.problems)
+        errors = error_count(failed.problems)
+        log(f"Build failed: {errors} problem(s); still serving the last good pages.")
         preview.full_result(gen, failed.problems, succeeded=False)
         return False
     except OutputError as err:
@@ -228,7 +167,7 @@ def full_build(preview: Preview) -> bool:
         preview.full_result(gen, [Problem("(build)", None, f"internal error: {err!r}")], False)
         return False
     finally:
-        with preview.cond:
+        with preview.lock:
             preview.building = False
     log(result.summary())
     preview.full_result(gen, (), succeeded=True)
@@ -270,26 +209,7 @@ def quick_page(
     return pipeline.render_one(snapshot, post, _related_with(snapshot, post))
 
 
-# ---------------------------------------------------------------- watching
-
-
-class _Either:
-    """A stop flag for watchfiles that trips on either of two events."""
-
-    def __init__(self, *events: threading.Event):
-        self.events = events
-
-    def is_set(self) -> bool:
-        return any(e.is_set() for e in self.events)
-
-
-def _ignored(path: str) -> bool:
-    name = posixpath.basename(path.replace("\\", "/"))
-    return (
-        name.startswith((".#", "~"))
-        or name.endswith(("~", ".swp", ".swx", ".tmp"))
-        or name == "4913"
-    )
+# ---------------------------------------------------------------- saves
 
 
 def on_changes(preview: Preview, paths: set[Path]) -> None:
@@ -323,59 +243,12 @@ def on_changes(preview: Preview, paths: set[Path]) -> None:
                 preview.options.log(traceback.format_exc())
                 continue
             shown = display_path(path, site)
-            for problem in problems:
-                preview.options.log(str(problem))
+            preview.report(problems)
             preview.quick_result(gen, shown, page, problems)
             if page is not None:
                 ms = (time.perf_counter() - started) * 1000
                 preview.options.log(f"{shown}: preview updated in {ms:.0f} ms")
     preview.dirty.set()
-
-
-def _watch(preview: Preview, ready: threading.Event, stop, *paths: Path, recursive: bool):
-    """watchfiles.watch, setting `ready` once the watch is surely in place (first timeout)."""
-    import watchfiles
-
-    for changes in watchfiles.watch(
-        *paths,
-        recursive=recursive,
-        stop_event=stop,
-        step=30,
-        debounce=400,
-        rust_timeout=200,
-        yield_on_timeout=True,
-    ):
-        ready.set()
-        if changes:
-            yield changes
-
-
-def watch_root(preview: Preview, ready: threading.Event, restart_tree: threading.Event) -> None:
-    """site.toml (saved by rename, which loses a file watch) and top folders appearing."""
-    site = preview.options.site_dir
-    for changes in _watch(preview, ready, preview.closing, site, recursive=False):
-        names = {Path(p).name for _, p in changes}
-        if names & set(WATCHED_DIRS):
-            restart_tree.set()
-        if "site.toml" in names or names & set(WATCHED_DIRS):
-            on_changes(preview, {site / n for n in names if n in ("site.toml", *WATCHED_DIRS)})
-
-
-def watch_tree(preview: Preview, ready: threading.Event, restart: threading.Event) -> None:
-    """content/, templates/, theme/, recursively; restarted when one appears or goes."""
-    site = preview.options.site_dir
-    while not preview.closing.is_set():
-        restart.clear()
-        folders = [site / d for d in WATCHED_DIRS if (site / d).is_dir()]
-        if not folders:
-            ready.set()
-            restart.wait(1.0)
-            continue
-        stop = _Either(preview.closing, restart)
-        for changes in _watch(preview, ready, stop, *folders, recursive=True):
-            paths = {Path(p) for _, p in changes if not _ignored(p)}
-            if paths:
-                on_changes(preview, paths)
 
 
 def builder(preview: Preview, built: bool) -> None:
@@ -390,218 +263,7 @@ def builder(preview: Preview, built: bool) -> None:
         built = full_build(preview)
 
 
-# ---------------------------------------------------------------- HTTP
-
-
-LIVE_SCRIPT = """
-<script id="quire-live">(function () {
-  var me = %(config)s;
-  var box = null;
-  function show(problems) {
-    if (!box) {
-      box = document.createElement("div");
-      box.id = "quire-errors";
-      box.setAttribute("role", "alert");
-      box.style.cssText = "position:fixed;inset:0;z-index:2147483647;overflow:auto;" +
-        "background:rgba(20,0,0,.92);color:#fff;font:14px/1.5 ui-monospace,monospace;padding:2em";
-    }
-    box.textContent = "";
-    var h = document.createElement("h2");
-    h.textContent = "quire: the last save did not build";
-    box.appendChild(h);
-    problems.forEach(function (p) {
-      var line = document.createElement("pre");
-      line.style.whiteSpace = "pre-wrap";
-      line.textContent = p.text;
-      box.appendChild(line);
-    });
-    if (!box.parentNode) document.body.appendChild(box);
-  }
-  function hide() {
-    var old = document.getElementById("quire-errors");
-    if (old) old.remove();
-    box = null;
-  }
-  function check(version) {
-    fetch("%(hash)s?path=" + encodeURIComponent(location.pathname), {cache: "no-store"})
-      .then(function (r) { return r.text(); })
-      .then(function (h) {
-        if (h !== me.hash) location.reload(); else me.version = version;
-      });
-  }
-  var events = new EventSource("%(events)s");
-  events.addEventListener("state", function (e) {
-    var s = JSON.parse(e.data);
-    document.documentElement.dataset.quireLive = String(s.version);
-    if (s.problems.length) show(s.problems); else hide();
-    if (s.version !== me.version && !s.problems.length) check(s.version);
-  });
-})();</script>
-"""
-
-
-def overlay_html(problems: tuple[Problem, ...]) -> str:
-    """The error box as served HTML, for a page loaded while the site is broken."""
-    if not problems:
-        return ""
-    items = "".join(
-        f'<pre style="white-space:pre-wrap">{html.escape(str(p))}</pre>' for p in problems
-    )
-    return (
-        '<div id="quire-errors" role="alert" style="position:fixed;inset:0;z-index:2147483647;'
-        "overflow:auto;background:rgba(20,0,0,.92);color:#fff;"
-        'font:14px/1.5 ui-monospace,monospace;padding:2em">'
-        f"<h2>quire: the last save did not build</h2>{items}</div>"
-    )
-
-
-def page_hash(data: bytes | None) -> str:
-    return hashlib.sha1(data or b"").hexdigest()[:16]
-
-
-def inject(page: bytes, state: State) -> bytes:
-    """Add the live script (and the error box, if any) before </body>."""
-    config = json.dumps({"version": state.version, "hash": page_hash(page)})
-    script = LIVE_SCRIPT % {"config": config, "events": EVENTS_PATH, "hash": HASH_PATH}
-    extra = (overlay_html(state.problems) + script).encode("utf-8")
-    index = page.lower().rfind(b"</body>")
-    if index < 0:
-        return page + extra
-    return page[:index] + extra + page[index:]
-
-
-def content_type(relpath: str) -> str:
-    suffix = posixpath.splitext(relpath)[1].lower()
-    if suffix in TYPES:
-        return TYPES[suffix]
-    guessed = mimetypes.guess_type(relpath)[0] or "application/octet-stream"
-    return guessed + ("; charset=utf-8" if guessed.startswith("text/") else "")
-
-
-class BadPath(Exception):
-    """A request path that tries to leave the output folder or is not a clean path."""
-
-
-def request_relpath(raw_path: str) -> str:
-    """The output-relative path for a URL path; decoding first, so %2e%2e is caught too."""
-    path = unquote(urlsplit(raw_path).path, errors="strict")
-    while "%" in path and unquote(path) != path:  # double encoding: %252e%252e
-        path = unquote(path)
-    if "\x00" in path or "\\" in path or not path.startswith("/"):
-        raise BadPath(path)
-    parts = path.split("/")[1:]
-    if any(part in (".", "..") for part in parts) or "" in parts[:-1]:
-        raise BadPath(path)  # also //host: no empty segments, no open redirect
-    return "/".join(parts)
-
-
-class Handler(BaseHTTPRequestHandler):
-    """GET/HEAD for the preview: clean URLs, theme 404 page, live script in HTML only."""
-
-    server_version = "quire-serve"
-    protocol_version = "HTTP/1.1"
-    preview: Preview  # set on the subclass made for each server
-
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - the base class's name
-        pass  # the terminal is for build results and errors
-
-    def do_HEAD(self) -> None:
-        self.respond(head=True)
-
-    def do_GET(self) -> None:
-        self.respond(head=False)
-
-    def respond(self, head: bool) -> None:
-        split = urlsplit(self.path)
-        if split.path == EVENTS_PATH:
-            return self.events()
-        if split.path == HASH_PATH:
-            return self.hash_of(parse_qs(split.query).get("path", ["/"])[0])
-        try:
-            rel = request_relpath(self.path)
-        except (BadPath, UnicodeDecodeError):
-            return self.send(HTTPStatus.BAD_REQUEST, b"bad path\n", "text/plain", head)
-        page, rel = self.find(rel)
-        if page is None and rel is not None and self.preview.is_dir(rel):
-            location = split.path + "/" + (f"?{split.query}" if split.query else "")
-            return self.send(HTTPStatus.MOVED_PERMANENTLY, b"", "text/plain", head, location)
-        if page is None:
-            body = self.preview.page_bytes("404.html") or b"<h1>Not found</h1>"
-            return self.send_page(HTTPStatus.NOT_FOUND, body, "404.html", head)
-        return self.send_page(HTTPStatus.OK, page, rel, head)
-
-    def find(self, rel: str) -> tuple[bytes | None, str | None]:
-        if rel == "" or rel.endswith("/"):
-            return self.preview.page_bytes(rel + "index.html"), rel + "index.html"
-        if self.preview.is_dir(rel):
-            return None, rel
-        return self.preview.page_bytes(rel), rel
-
-    def send_page(self, status: HTTPStatus, body: bytes, rel: str, head: bool) -> None:
-        ctype = content_type(rel)
-        if ctype.startswith("text/html"):
-            body = inject(body, self.preview.state())
-        self.send(status, body, ctype, head)
-
-    def send(
-        self, status: HTTPStatus, body: bytes, ctype: str, head: bool, location: str | None = None
-    ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", ctype)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        if location:
-            self.send_header("Location", location)
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
-
-    def hash_of(self, url_path: str) -> None:
-        try:
-            rel = request_relpath(url_path)
-        except (BadPath, UnicodeDecodeError):
-            return self.send(HTTPStatus.BAD_REQUEST, b"bad path\n", "text/plain", False)
-        page, _ = self.find(rel)
-        if page is None:
-            page = self.preview.page_bytes("404.html")
-        self.send(HTTPStatus.OK, page_hash(page).encode(), "text/plain; charset=utf-8", False)
-
-    def events(self) -> None:
-        """Server-Sent Events: the current state now, then each change, until the tab goes."""
-        self.close_connection = True
-        self.send_response(HTTPStatus.OK)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("Connection", "close")
-        self.end_headers()
-        preview = self.preview
-        state = preview.state()
-        try:
-            self.wfile.write(b"retry: 500\n\n" + state.event())
-            self.wfile.flush()
-            while not preview.closing.is_set():
-                new = preview.wait(state.version, KEEPALIVE_SECONDS)
-                if preview.closing.is_set():
-                    break
-                self.wfile.write(new.event() if new.version != state.version else b": ping\n\n")
-                self.wfile.flush()
-                state = new
-        except (BrokenPipeError, ConnectionResetError, ConnectionAbortedError, TimeoutError):
-            pass
-
-
 # ---------------------------------------------------------------- running
-
-
-class PreviewHTTPServer(ThreadingHTTPServer):
-    """A browser closing a tab mid-response is normal: no traceback for that."""
-
-    daemon_threads = True
-
-    def handle_error(self, request, client_address) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
-            super().handle_error(request, client_address)
 
 
 @dataclass
@@ -610,54 +272,58 @@ class Server:
 
     url: str
     preview: Preview
-    httpd: PreviewHTTPServer
-    threads: tuple[threading.Thread, ...]
+    live: LiveServer
+    watcher: Watcher
+    builder: threading.Thread
 
     def close(self) -> None:
         self.preview.close()
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        for thread in self.threads:
-            thread.join(timeout=5)
+        self.watcher.close()
+        self.live.close()
+        self.builder.join(timeout=5)
 
 
 def start(options: ServeOptions) -> Server:
-    """Bind, build once, then serve and watch in background threads."""
-    httpd = PreviewHTTPServer((options.host, options.port), Handler)
-    host, port = httpd.server_address[:2]
-    shown_host = f"[{host}]" if ":" in str(host) else host
-    url = f"http://{shown_host}:{port}/"
-    preview = Preview(options, url)
-    httpd.RequestHandlerClass = type("BoundHandler", (Handler,), {"preview": preview})
-    options.log(
-        f"Building {options.site_dir} (drafts {'shown' if options.drafts else 'hidden'})..."
+    """Bind, watch, build once, then serve. Watching starts before the first build, so a
+    save made during it is seen (it triggers a second build), and the server answers only
+    once saves are watched."""
+    preview = Preview(options)
+    live = LiveServer(
+        preview.output,
+        host=options.host,
+        port=options.port,
+        page_override=preview.overlay_page,
+        allowed_hosts=(options.host,),
     )
-    built = full_build(preview)
-    restart = threading.Event()
-    ready = (threading.Event(), threading.Event())
-    threads = (
-        threading.Thread(target=httpd.serve_forever, args=(0.05,), name="quire-http", daemon=True),
-        threading.Thread(target=builder, args=(preview, built), name="quire-build", daemon=True),
-        threading.Thread(
-            target=watch_tree, args=(preview, ready[0], restart), name="quire-watch", daemon=True
-        ),
-        threading.Thread(
-            target=watch_root,
-            args=(preview, ready[1], restart),
-            name="quire-watch-root",
-            daemon=True,
-        ),
+    preview.live = live
+    watcher = Watcher(
+        options.site_dir,
+        lambda paths: on_changes(preview, paths),
+        folders=WATCHED_DIRS,
+        files=("site.toml",),
     )
-    for thread in threads:
+    try:
+        watcher.start()
+        options.log(
+            f"Building {options.site_dir} (drafts {'shown' if options.drafts else 'hidden'})..."
+        )
+        built = full_build(preview)
+        thread = threading.Thread(
+            target=builder, args=(preview, built), name="quire-build", daemon=True
+        )
         thread.start()
-    for event in ready:  # saves made after start() returns are seen
-        event.wait(timeout=10)
-    return Server(url, preview, httpd, threads)
+        live.start()
+    except BaseException:
+        preview.close()
+        watcher.close()
+        live.close()
+        raise
+    return Server(live.url, preview, live, watcher, thread)
 
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser("serve", help="live preview: build, serve, rebuild on save")
-    p.add_argument("--site", default=".", help="site folder (with site.toml); default: .")
+    add_site_options(p, output=False)
     p.add_argument("--port", type=int, default=8000, help="port; 0 picks a free one")
     p.add_argument("--host", default="127.0.0.1", help="address to bind; default: 127.0.0.1")
     p.add_argument(

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from quire import pipeline
-from quire.config import load_config
+from quire.config import BASE_URL_MISSING, base_url_missing, load_config
 from quire.deploy.folder import apply_dir, dir_destination, plan_dir
 from quire.deploy.git import deploy_git
 from quire.deploy.rsync import deploy_rsync
 from quire.deploy.target import DeployError, Plan, Target, parse_target
-from quire.problems import BuildFailed
+from quire.problems import BuildFailed, Problem
 
 __all__ = ["DeployError", "DeployOptions", "Plan", "Target", "deploy"]
 
@@ -63,6 +63,9 @@ def _target(options: DeployOptions) -> Target:
     config, problems = load_config(site)
     if config is None:
         raise BuildFailed(problems)
+    if base_url_missing(config) and not options.build.base_url:
+        # a published site must not point its canonical links and feeds at localhost
+        raise BuildFailed([Problem("site.toml", None, BASE_URL_MISSING)])
     table = dict(config.deploy)
     if options.target:
         table["target"] = options.target

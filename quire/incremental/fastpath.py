@@ -29,7 +29,16 @@ MANIFEST_FILE = "manifest.bin"
 # stat changing ("racy" files, as git calls them): such a build writes no manifest.
 RACY_SECONDS = 2.0
 DEFAULT_ROOTS = (PACKAGE,)  # quire's code, default templates and theme
-LIBRARIES = ("markdown", "pygments", "jinja2", "markupsafe", "feedgen", "yaml", "frontmatter")
+LIBRARIES = (
+    "markdown",
+    "pyromark",
+    "pygments",
+    "jinja2",
+    "markupsafe",
+    "feedgen",
+    "yaml",
+    "frontmatter",
+)
 
 
 def input_roots(site_dir: Path) -> tuple[Path, ...]:

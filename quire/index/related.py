@@ -149,6 +149,25 @@ def tag_vectors(posts: Sequence, text: sp.csr_matrix) -> sp.csr_matrix:
     return _keep_columns(_normalize_rows(weights), _linking(df, n))
 
 
+EXPAND = 20  # query expansion: neighbours whose mean vector joins a post's own
+EXPAND_WEIGHT = 0.6  # the neighbours' share of the expanded vector
+EXPAND_ROUNDS = 1
+EXPAND_TERMS = 10  # the neighbours' mean keeps its heaviest words (or tags) only: bounded cost
+
+
+def _top_per_row_sparse(m: sp.csr_matrix, keep: int) -> sp.csr_matrix:
+    """`m` with only the `keep` largest entries of each row (ties: lower column first)."""
+    m = sp.csr_matrix(m)
+    m.sum_duplicates()
+    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
+    order = np.lexsort((m.indices, -m.data, rows))
+    rank = np.arange(len(order)) - m.indptr[rows[order]]
+    chosen = order[rank < keep]
+    return sp.csr_matrix(
+        (m.data[chosen], (rows[chosen], m.indices[chosen])), shape=m.shape, dtype=np.float32
+    )
+
+
 # ------------------------------------------------------------------------------- ranking
 
 
@@ -157,8 +176,12 @@ def related_scores(
     settings: RelatedSettings,
     block: int = 512,
     words: Sequence[tuple[Counter, Counter]] = (),
-) -> dict[str, tuple[tuple[str, float], ...]]:
-    """Like `related_index` but with each slug's score (pinned posts score `inf`)."""
+    fill: bool = False,
+) -> dict[str, tuple[tuple[str, float | None], ...]]:
+    """Like `related_index` but with each slug's score (pinned posts score `inf`).
+
+    With `fill`, a list shorter than `count` is filled up (see `_fill`); filled slots
+    score None."""
     order = sorted(range(len(posts)), key=lambda i: (-posts[i].date.timestamp(), posts[i].slug))
     ps = [posts[i] for i in order]
     pairs = [words[i] for i in order] if words else ()
@@ -173,7 +196,10 @@ def related_scores(
     tags = tag_vectors(ps, text)
     # square roots, so that the product of two rows is w_text * cos_text + w_tags * cos_tags
     both = sp.hstack(
-        [text * np.float32(math.sqrt(w["text"])), tags * np.float32(math.sqrt(w["tags"]))],
+        [
+            text * np.float32(math.sqrt(w["text"])),
+            tags * np.float32(math.sqrt(w["tags"])),
+        ],
         format="csr",
         dtype=np.float32,
     )
@@ -192,25 +218,49 @@ def related_scores(
     col_mask = (1 << col_bits) - 1
     top_score = sum(max(float(v), 0.0) for v in w.values()) or 1.0
     scale = float(1 << (62 - col_bits)) / top_score
-    tops: list[np.ndarray] = []
-    for start in range(0, n if want else 0, block):
-        stop = min(start + block, n)
-        prod = sp.csr_matrix(both[start:stop] @ both_t)
-        lengths = np.diff(prod.indptr)
-        local = np.repeat(np.arange(stop - start), lengths)
-        r = local + start
-        c = prod.indices.astype(np.int64)
-        score = prod.data.astype(np.float64)
-        if w["category"]:
-            score += w["category"] * ((cat[r] == cat[c]) & (cat[r] >= 0))
-        if w["date"]:
-            score += w["date"] * np.exp2(-np.abs(days[r] - days[c]) / settings.date_half_life_days)
-        valid = (r != c) & (score >= settings.min_score)
-        if not settings.include_newer:
-            valid &= days[c] <= days[r]
-        key = (np.round(score[valid] * scale).astype(np.int64) << col_bits) | (col_mask - c[valid])
-        tops.append(_top_per_row(local[valid], key, stop - start, keep))
-    keys = np.concatenate(tops) if tops else np.full((n, 1), -1, dtype=np.int64)
+
+    def top_keys(query: sp.csr_matrix, keep: int, newer: bool) -> np.ndarray:
+        tops: list[np.ndarray] = []
+        for start in range(0, n if keep else 0, block):
+            stop = min(start + block, n)
+            prod = sp.csr_matrix(query[start:stop] @ both_t)
+            lengths = np.diff(prod.indptr)
+            local = np.repeat(np.arange(stop - start), lengths)
+            r = local + start
+            c = prod.indices.astype(np.int64)
+            score = prod.data.astype(np.float64)
+            if w["category"]:
+                score += w["category"] * ((cat[r] == cat[c]) & (cat[r] >= 0))
+            if w["date"]:
+                score += w["date"] * np.exp2(-np.abs(days[r] - days[c]) / half_life)
+            valid = (r != c) & (score >= settings.min_score)
+            if not newer:
+                valid &= days[c] <= days[r]
+            key = (np.round(score[valid] * scale).astype(np.int64) << col_bits) | (
+                col_mask - c[valid]
+            )
+            tops.append(_top_per_row(local[valid], key, stop - start, keep))
+        return np.concatenate(tops) if tops else np.full((n, 1), -1, dtype=np.int64)
+
+    half_life = settings.date_half_life_days
+    query = both
+    for _ in range(EXPAND_ROUNDS if EXPAND and want and n > EXPAND else 0):
+        # query expansion: each post's vector moves towards the mean of its EXPAND nearest
+        # neighbours, so that words its own few lines lack but its topic uses count too
+        near = top_keys(query, EXPAND, True)
+        rows, cols = np.nonzero(near >= 0)
+        found = np.bincount(rows, minlength=n)
+        nbr = sp.csr_matrix(
+            (
+                (EXPAND_WEIGHT / np.maximum(found[rows], 1)).astype(np.float32),
+                (rows, col_mask - (near[rows, cols] & col_mask)),
+            ),
+            shape=(n, n),
+        )
+        own = sp.diags(np.where(found > 0, 1 - EXPAND_WEIGHT, 1.0).astype(np.float32))
+        query = sp.csr_matrix(own @ both + _top_per_row_sparse(nbr @ both, EXPAND_TERMS))
+    keys = top_keys(query, keep if want else 0, settings.include_newer)
+    groups: _Groups | None = None  # built when a list must be filled up
     for i, post in enumerate(ps):
         pinned = pins[i]
         ranked = [(slug, math.inf) for slug in pinned]
@@ -221,8 +271,71 @@ def related_scores(
             slug = ps[col_mask - (k & col_mask)].slug
             if slug not in pinned:
                 ranked.append((slug, round((k >> col_bits) / scale, 6)))
+        if fill and len(ranked) < want:
+            taken = {slug for slug, _ in ranked} | {post.slug}
+            groups = groups or _Groups(ps, cat)
+            need = want - len(ranked)
+            for j in _fill(i, ps, days, cat, need, taken, settings.include_newer, groups):
+                ranked.append((ps[j].slug, None))
         result[post.slug] = tuple(ranked)
     return result
+
+
+def _fill(i, ps, days, cat, need, taken, newer, groups: _Groups) -> list[int]:
+    """Up to `need` posts for post i beyond its ranked ones: first the same category by
+    date closeness, then posts sharing a tag (rarest tag first, by date closeness), then
+    the newest posts. Each step looks at a few posts, not all of them."""
+    chosen: list[int] = []
+
+    def take(candidates) -> bool:
+        for j in candidates:
+            if ps[j].slug in taken or (not newer and days[j] > days[i]):
+                continue
+            taken.add(ps[j].slug)
+            chosen.append(j)
+            if len(chosen) >= need:
+                return True
+        return False
+
+    if cat[i] >= 0 and take(_by_closeness(groups.cats[cat[i]], days, i)):
+        return chosen
+    tags = sorted({_slug(t) for t in ps[i].tags} - {""}, key=lambda t: (len(groups.tags[t]), t))
+    for tag in tags:
+        if take(_by_closeness(groups.tags[tag], days, i)):
+            return chosen
+    take(range(len(ps)))
+    return chosen
+
+
+class _Groups:
+    """Members (indices, newest first) of each category and tag, built once per ranking."""
+
+    def __init__(self, ps, cat):
+        by_cat: dict[int, list[int]] = {}
+        by_tag: dict[str, list[int]] = {}
+        for j, post in enumerate(ps):
+            by_cat.setdefault(int(cat[j]), []).append(j)
+            for tag in {_slug(t) for t in post.tags} - {""}:
+                by_tag.setdefault(tag, []).append(j)
+        self.cats = {k: np.array(v) for k, v in by_cat.items()}
+        self.tags = {k: np.array(v) for k, v in by_tag.items()}
+
+
+def _by_closeness(members: np.ndarray, days: np.ndarray, i: int):
+    """`members` (indices, newest first) by date closeness to post i: nearer first, then
+    newer, then lower index. Lazy: walks outwards from post i's place."""
+    neg = -days[members]  # ascending
+    hi = int(np.searchsorted(neg, -days[i], side="left"))
+    lo = hi - 1
+    while lo >= 0 or hi < len(members):
+        if hi >= len(members) or (
+            lo >= 0 and days[members[lo]] - days[i] <= days[i] - days[members[hi]]
+        ):
+            yield int(members[lo])
+            lo -= 1
+        else:
+            yield int(members[hi])
+            hi += 1
 
 
 def _top_per_row(rows: np.ndarray, keys: np.ndarray, n_rows: int, keep: int) -> np.ndarray:
@@ -253,14 +366,27 @@ def _top_per_row(rows: np.ndarray, keys: np.ndarray, n_rows: int, keep: int) -> 
 
 
 def related_index(
-    posts: Sequence, settings: RelatedSettings, words: Sequence[tuple[Counter, Counter]] = ()
-) -> dict[str, tuple[str, ...]]:
+    posts: Sequence,
+    settings: RelatedSettings,
+    words: Sequence[tuple[Counter, Counter]] = (),
+    *,
+    with_filled: bool = False,
+) -> dict[str, tuple]:
     """Ranked related slugs per post slug. `posts` holds only published posts, newest first.
 
     Pinned slugs (front matter `related: [...]`) come first; a post is never its own relative;
-    ties break by date (newer first) then slug, so the order is deterministic.
+    ties break by date (newer first) then slug, so the order is deterministic. A list with
+    fewer than `count` posts above `min_score` is filled up (same category by date
+    closeness, then shared tags, then newest), so it is only short when the site has too
+    few other posts (or, with `include_newer = false`, too few older ones).
+
+    With `with_filled`, each entry is `(slug, filled)`, `filled` True for a slot filled up
+    rather than ranked, so a theme can style it.
     """
-    return {
-        slug: tuple(s for s, _ in ranked)
-        for slug, ranked in related_scores(posts, settings, words=words).items()
-    }
+    scores = related_scores(posts, settings, words=words, fill=True)
+    if with_filled:
+        return {
+            slug: tuple((s, score is None) for s, score in ranked)
+            for slug, ranked in scores.items()
+        }
+    return {slug: tuple(s for s, _ in ranked) for slug, ranked in scores.items()}

@@ -9,10 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from quire import model
-from quire.config import load_config
+from quire.config import BASE_URL_MISSING, base_url_missing, load_config
 from quire.incremental.digest import digest
 from quire.incremental.store import BuildCache
-from quire.index import taxonomy
 from quire.model import BuildOptions, Kind, Loaded
 from quire.problems import Problem, ProblemList, display_path
 from quire.read import catalog, content
@@ -43,7 +42,7 @@ def load_site(options: BuildOptions, cache: BuildCache | None = None) -> Loaded:
         (p for p in published if p.kind is Kind.POST), key=lambda p: (p.date, p.slug), reverse=True
     )
     pages = sorted((p for p in published if p.kind is Kind.PAGE), key=lambda p: p.slug)
-    problems.extend(_tag_warnings(posts, site))
+    problems.extend(_base_url_warning(config, options, site))
     future = [s.date for s in sources if not s.draft and s.date and s.date > now]
     valid_until = None if options.drafts else min(future, default=None)
     return Loaded(config, tuple(posts), tuple(pages), products, tuple(problems.items), valid_until)
@@ -93,18 +92,10 @@ def _url_checks(posts: Sequence[model.Post], site: Path) -> list[Problem]:
     return found
 
 
-def _tag_warnings(posts: Sequence[model.Post], site: Path) -> list[Problem]:
-    terms = taxonomy.build_terms(posts, "tags")
-    found = []
-    for term in terms:
-        if term.count == 1 and len(posts) > 1:
-            post = term.posts[0]
-            found.append(
-                Problem(
-                    display_path(post.source, site),
-                    post.line_of("tags"),
-                    f"tag '{term.name}' is used by this post only",
-                    warning=True,
-                )
-            )
-    return found
+def _base_url_warning(config, options: BuildOptions, site: Path) -> list[Problem]:
+    """Canonical links, feeds, the sitemap and robots.txt are absolute: without base_url they
+    point at the preview server. A warning here; `quire deploy` refuses (deploy/__init__.py)."""
+    if options.base_url or not base_url_missing(config):
+        return []
+    shown = display_path(site / "site.toml", site)
+    return [Problem(shown, None, BASE_URL_MISSING, warning=True)]

@@ -181,6 +181,7 @@ def parse_text(
         tags=tags,
         categories=categories,
         summary=(summary or "").strip() or first_paragraph_text(body),
+        dek=(summary or "").strip(),
         draft=draft,
         author=author,
         image=image,
@@ -285,15 +286,13 @@ def _split_front_matter(text: str, shown: str):
             if found:
                 return None, {}, body, body_line, found
     except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        line = first + (mark.line if mark else 0)
-        reason = err.problem or str(err)
+        line, reason = _yaml_error_place(err, fm_text)
         return (
             None,
             {},
             body,
             body_line,
-            [Problem(shown, line, f"invalid YAML front matter: {reason}")],
+            [Problem(shown, first + line, f"invalid YAML front matter: {reason}")],
         )
     except yaml.YAMLError as err:
         return None, {}, body, body_line, [Problem(shown, 1, f"invalid YAML front matter: {err}")]
@@ -312,6 +311,22 @@ def _split_front_matter(text: str, shown: str):
     meta = {str(clean_text(k)): clean_text(v) for k, v in meta.items()}
     lines = {key: first + line - 1 for key, line in key_lines(fm_text).items()}
     return meta, lines, body, body_line, []
+
+
+def _yaml_error_place(err: yaml.MarkedYAMLError, fm_text: str) -> tuple[int, str]:
+    """(0-based line in the front matter, reason) a writer can act on: an unclosed quote is
+    placed where the quote opens (PyYAML marks the end of the front matter), and a tab
+    that breaks indentation is called a tab."""
+    if err.context and "quoted scalar" in err.context and err.context_mark:
+        mark = err.context_mark
+        quote = fm_text[mark.index : mark.index + 1] or "quote"
+        return mark.line, f"the {quote} quote opened here is never closed"
+    mark = err.problem_mark or err.context_mark
+    if mark is None:
+        return 0, err.problem or str(err)
+    if fm_text[mark.index : mark.index + 1] == "\t" or "tab character" in (err.problem or ""):
+        return mark.line, "a tab character: indent YAML with spaces, not tabs"
+    return mark.line, err.problem or str(err)
 
 
 MAX_YAML_NODES = 20_000  # after expanding aliases: stops "billion laughs" front matter

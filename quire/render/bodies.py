@@ -12,7 +12,7 @@ from types import MappingProxyType
 import jinja2
 from markupsafe import Markup
 
-from quire.config import SiteConfig
+from quire.config import MarkdownSettings, SiteConfig
 from quire.incremental.digest import digest
 from quire.incremental.fingerprints import template_digests
 from quire.incremental.memo import MISSING, Memo
@@ -115,7 +115,11 @@ def _body_of(ctx: BodyContext, post: Post) -> BodyOutcome:
     products = _RecordingCatalog(ctx.loaded.products)
     renderer = shortcode_renderer(ctx.env, ctx.loaded.config, products, post, views)
     body, found = render_body(
-        post.body, post.body_line, display_path(post.source, ctx.site), renderer
+        post.body,
+        post.body_line,
+        display_path(post.source, ctx.site),
+        renderer,
+        ctx.loaded.config.markdown,
     )
     return BodyOutcome(body, tuple(found), tuple(products.asked))
 
@@ -125,8 +129,11 @@ def _body_at(state: tuple[BodyContext, Sequence[Post]], index: int) -> BodyOutco
     return _body_of(ctx, posts[index])
 
 
-def _body_key(post: Post) -> bytes:
-    return digest((str(post.source), post.body, post.body_line))
+def _body_key(post: Post, settings: MarkdownSettings) -> bytes:
+    """A body is its Markdown rendered by one engine with one set of rules: a change of
+    `[markdown] engine` or `smart` renders every body again (a body without shortcodes has
+    no stamp, so the settings must be in the key)."""
+    return digest((str(post.source), post.body, post.body_line, settings))
 
 
 class _Dependencies:
@@ -180,9 +187,12 @@ def render_bodies(
     everything = (*loaded.posts, *loaded.pages)
     memo = cache.memo("bodies") if cache is not None else Memo()
     deps = _Dependencies(ctx, cache.memo("templates") if cache is not None else Memo())
+    settings = loaded.config.markdown
     found: dict[int, RenderedBody] = {}
     for i, post in enumerate(everything):
-        hit = memo.recall(_body_key(post), stamp=lambda outcome, p=post: deps.of(p, outcome))
+        hit = memo.recall(
+            _body_key(post, settings), stamp=lambda outcome, p=post: deps.of(p, outcome)
+        )
         if hit is not MISSING:
             found[i] = hit.body
     todo = [i for i in range(len(everything)) if i not in found]
@@ -196,6 +206,6 @@ def render_bodies(
         found[i] = outcome.body
         problems.extend(outcome.problems)
         if cache is not None and not outcome.problems:
-            memo.keep(_body_key(post), outcome, deps.of(post, outcome))
+            memo.keep(_body_key(post, settings), outcome, deps.of(post, outcome))
     rendered = [Rendered(post, found[i]) for i, post in enumerate(everything)]
     return rendered, problems

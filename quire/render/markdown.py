@@ -1,143 +1,161 @@
-"""A post's Markdown body to HTML: shortcodes expanded around the engine, smart
-punctuation, the table of contents and the word count."""
+"""A post's Markdown body to HTML: what both engines share.
+
+The engines (`render/commonmark.py`, the default, and `render/pymd.py`, Python-Markdown)
+each sit behind one function, `to_html(text, settings) -> (html, headings)`. Around them,
+the same for both: shortcodes (expanded before, restored after; a paired shortcode's
+inner text goes through the same engine), code highlighting (Pygments, Hugo fence
+attributes), heading ids as Hugo/Goldmark makes them, the table of contents built from
+the rendered headings, smart punctuation (also for titles and summaries), the word count.
+"""
 
 from __future__ import annotations
 
 import html
 import re
-import signal
-import threading
-from bisect import bisect_right
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
+from functools import lru_cache
 
-import markdown as md
-
+from quire.config import MarkdownSettings
 from quire.model import RenderedBody, Shortcode
 from quire.problems import Problem
-from quire.render.shortcodes import code_ranges, expand_shortcodes, restore
+from quire.render.shortcodes import expand_shortcodes, restore
 
-# ---------------------------------------------------------------- scanning
-
-
-# ---------------------------------------------------------------- expanding
-
-
-# ---------------------------------------------------------------- Markdown
-
-
-@cache
-def _converter() -> md.Markdown:
-    """One Markdown instance per process: building the extension set costs more than a post."""
-    return md.Markdown(
-        extensions=["extra", "toc", "codehilite", "sane_lists"],  # smart quotes: see smarten()
-        extension_configs={
-            "codehilite": {"css_class": "codehilite", "guess_lang": False},
-            "toc": {"toc_depth": "2-4"},
-        },
-        output_format="html",
-    )
+CODE_CSS_CLASS = "codehilite"  # theme/css/pygments.css and style.css style this class
+TOC_LEVELS = (2, 4)
 
 
 @dataclass(frozen=True)
-class _Converted:
-    html: str
-    toc: str
+class Heading:
+    level: int  # 1..6
+    id: str
+    html: str  # inner HTML, as rendered
+    text: str  # plain text
 
 
-MARKDOWN_SECONDS = 10.0  # per piece of at most ~128 KB; real prose needs milliseconds
+class MarkdownFailure(Exception):
+    """An engine gave up on a body (Python-Markdown's deadline); the message says why."""
 
 
-class MarkdownTimeout(Exception):
-    """Python-Markdown is quadratic on some punctuation runs (16 KB of '[' took 30 s)."""
+Engine = Callable[[str, MarkdownSettings], tuple[str, list[Heading]]]
 
 
-@contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    """Raise MarkdownTimeout after `seconds` (main thread only; elsewhere no limit)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "setitimer"
-    ):
-        yield
-        return
+def engine(settings: MarkdownSettings) -> Engine:
+    """The engine's one function; imported on first use (a build needs only one)."""
+    if settings.engine == "python-markdown":
+        from quire.render import pymd
 
-    def expire(signum, frame):
-        raise MarkdownTimeout(f"Markdown gave up on this text after {seconds:g} s")
+        return pymd.to_html
+    from quire.render import commonmark
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return commonmark.to_html
 
 
-def _convert(text: str) -> _Converted:
-    converter = _converter()
-    converter.reset()
-    with _deadline(MARKDOWN_SECONDS):
-        body = converter.convert(text)
-    return _Converted(smarten(body), smarten(getattr(converter, "toc", "")))
+# ---------------------------------------------------------------- escaping
 
 
-# Smart punctuation on the finished HTML. Python-Markdown's smarty extension does the same
-# with a second inline-pattern pass over every text node, which costs as much as all the
-# rest of the conversion; one regex pass over the text between tags gives the same quotes.
-_HTML_TOKEN = re.compile(r"(<!--.*?-->|<[^>]*>)", re.DOTALL)
-_TAG_NAME = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
-_NO_SMART = frozenset({"pre", "code", "kbd", "samp", "script", "style", "tt", "math", "textarea"})
-_QUOTE = re.compile(r"[\"']")
-_OPENS_AFTER = frozenset(" \t\n([{<-\u2013\u2014\u201c\u2018/")
-_DECADE = re.compile(r"'(?=\d\ds\b)")
+def esc(text: str) -> str:
+    """Text and attribute values: & < > and " escaped (' is left alone)."""
+    if "&" in text:
+        text = text.replace("&", "&amp;")
+    if "<" in text:
+        text = text.replace("<", "&lt;")
+    if ">" in text:
+        text = text.replace(">", "&gt;")
+    if '"' in text:
+        text = text.replace('"', "&quot;")
+    return text
 
 
-def _html_split(rendered: str) -> list[str]:
-    """Like _HTML_TOKEN.split (text, tag, text, ...) but linear: the regex retried its lazy
-    match from every '<' of an unclosed comment or tag (100 KB of '<!--' took 10 s)."""
-    parts: list[str] = []
-    text_start = pos = 0
-    while (lt := rendered.find("<", pos)) != -1:
-        closer = "-->" if rendered.startswith("<!--", lt) else ">"
-        end = rendered.find(closer, lt + (4 if closer == "-->" else 1))
-        if end == -1:
-            if closer == "-->":  # an unclosed comment: try it as a tag, as the regex did
-                end = rendered.find(">", lt + 1)
-                closer = ">"
-            if end == -1:
-                break  # no '>' after here: the rest is text
-        end += len(closer)
-        parts += [rendered[text_start:lt], rendered[lt:end]]
-        text_start = pos = end
-    parts.append(rendered[text_start:])
-    return parts
+# ---------------------------------------------------------------- heading ids
 
 
-def smarten(rendered: str) -> str:
-    """Curly quotes, en and em dashes and ellipses in text, never inside code or tags."""
-    if not rendered:
-        return rendered
-    parts = _html_split(rendered)
-    skip = 0
-    before = " "
-    for i, part in enumerate(parts):
-        if i % 2:
-            match = _TAG_NAME.match(part)
-            if match and match.group(2).lower() in _NO_SMART and not part.endswith("/>"):
-                skip = max(0, skip - 1) if match.group(1) else skip + 1
-            continue
-        if part and not skip:
-            parts[i] = _smart_text(part, before)
-        if part:
-            before = part[-1]
+_ID_DROP = re.compile(r"[^\w\s-]")  # \w: what str.isalnum() keeps, and '_'
+_ID_SPACE = re.compile(r"\s")
+
+
+def heading_id(text: str, seen: dict[str, int]) -> str:
+    """Goldmark/Hugo ("github" style): lowercase, each white space to '-', letters,
+    digits, '-' and '_' kept, the rest dropped; a repeat gets -1, -2, ..."""
+    base = _ID_SPACE.sub("-", _ID_DROP.sub("", text.strip().lower()))
+    return unique_id(base or "heading", seen)
+
+
+def unique_id(base: str, seen: dict[str, int]) -> str:
+    """`base`, or `base-1`, `base-2`... when taken; `seen` is the page's ids so far."""
+    if base not in seen:
+        seen[base] = 0
+        return base
+    n = seen[base]
+    while True:
+        n += 1
+        candidate = f"{base}-{n}"
+        if candidate not in seen:
+            seen[base] = n
+            seen[candidate] = 0
+            return candidate
+
+
+# ---------------------------------------------------------------- table of contents
+
+_ANCHOR = re.compile(r"</?a\b[^>]*>", re.IGNORECASE)
+_ID_ATTR = re.compile(r"""\s(?:id|name)\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)""", re.IGNORECASE)
+
+
+def _toc_label(inner: str) -> str:
+    """A heading's HTML fit to sit inside the TOC's <a>: no links in links (a heading
+    holding a link would nest <a>, which browsers split), and no duplicate ids."""
+    if "<" not in inner:
+        return inner
+    return _ID_ATTR.sub("", _ANCHOR.sub("", inner))
+
+
+def toc_html(headings: list[Heading], levels: tuple[int, int] = TOC_LEVELS) -> str:
+    """A nested list of links to the headings between `levels` (h2-h4)."""
+    low, high = levels
+    chosen = [h for h in headings if low <= h.level <= high]
+    if not chosen:
+        return ""
+    parts = ['<div class="toc">\n<ul>\n']
+    stack = [chosen[0].level]
+    for n, h in enumerate(chosen):
+        if n:
+            if h.level > stack[-1]:
+                parts.append("\n<ul>\n")
+                stack.append(h.level)
+            else:
+                parts.append("</li>\n")
+                while len(stack) > 1 and h.level < stack[-1]:
+                    stack.pop()
+                    parts.append("</ul>\n</li>\n")
+        parts.append(f'<li><a href="#{esc(h.id)}">{_toc_label(h.html)}</a>')
+    parts.append("</li>\n")
+    while len(stack) > 1:
+        stack.pop()
+        parts.append("</ul>\n</li>\n")
+    parts.append("</ul>\n</div>\n")
     return "".join(parts)
 
 
-def _smart_text(text: str, before: str) -> str:
-    if "-" in text:
-        text = text.replace("---", "\u2014").replace("--", "\u2013")
+# ---------------------------------------------------------------- smart punctuation
+
+_OPENS_AFTER = frozenset(" \t\n([{<-\u2013\u2014\u201c\u2018/")
+_DECADE = re.compile(r"'(?=\d\ds\b)")
+_QUOTE = re.compile(r"[\"']")
+# '---' not in a longer run of dashes; '--' only with white space (or the text's edge)
+# on both sides. An option (--login, -rf, ---weird) is glued to a word: never touched.
+_EM = re.compile(r"(?<!-)---(?!-)")
+_EN = re.compile(r"(?<=\s)--(?=\s)")
+
+
+def smart_text(text: str, before: str = " ") -> str:
+    """Curly quotes and apostrophes, '...' to an ellipsis, '---' to an em dash, ' -- ' to
+    an en dash, in one run of plain text. `before` is the character before the run (quote
+    direction). Command-line options are left alone: `--login`, `-rf`, `---x`, a bare `--`
+    at the end of a command (`git checkout -- file` is between spaces: see README)."""
+    if "--" in text:
+        text = _EM.sub(_em, text)
+        text = _EN.sub("\u2013", text)
     if "..." in text:
         text = text.replace("...", "\u2026")
     if '"' not in text and "'" not in text:
@@ -155,57 +173,174 @@ def _smart_text(text: str, before: str) -> str:
     return _QUOTE.sub(curl, text)
 
 
-CHUNK_SIZE = 64 * 1024
-_BLOCK_BREAK = re.compile(r"\n[ \t]*\n(?=[^ \t\n])")
-_DEFINITIONS = re.compile(
-    r"^(?: {0,3}\[[^\]\n^][^\]\n]*\]:[ \t]*\S.*|\*\[[^\]\n]+\]:.*)$", re.MULTILINE
-)
-_TOC_LIST = re.compile(r'^<div class="toc">\n<ul>\n?(.*)</ul>\n</div>\n?$', re.DOTALL)
+def _em(match: re.Match) -> str:
+    text = match.string
+    start, end = match.span()
+    prev = text[start - 1] if start else " "
+    nxt = text[end] if end < len(text) else " "
+    if prev.isspace() and nxt.isalnum():  # ---verbose: an option, not a dash
+        return "---"
+    return "\u2014"
 
 
-def split_blocks(text: str, size: int = CHUNK_SIZE) -> list[str]:
-    """Cut text into pieces of about `size` at blank lines outside code, before unindented text."""
-    if len(text) <= 2 * size:
-        return [text]
-    ranges = code_ranges(text)
-    starts = [r[0] for r in ranges]
-    pieces: list[str] = []
-    start = 0
-    pos = size
-    while len(text) - start > 2 * size:
-        match = _BLOCK_BREAK.search(text, pos)
-        if match is None:
-            break
-        cut = match.end()
-        k = bisect_right(starts, cut) - 1
-        if k >= 0 and ranges[k][0] < cut < ranges[k][1]:
-            pos = ranges[k][1]  # inside a code block: look after it
+def smart_plain(text: str, settings: MarkdownSettings) -> str:
+    """Titles and summaries (plain text, escaped later by the templates and the feeds)
+    get what the body gets; URLs in them are left alone."""
+    if not settings.smart or not text:
+        return text
+    return _smart_outside_urls(text, " ")
+
+
+_URL_IN_TEXT = re.compile(r"((?:https?|ftp)://\S+|www\.\S+)")
+
+
+def _smart_outside_urls(text: str, before: str) -> str:
+    if "://" not in text and "www." not in text:
+        return smart_text(text, before)
+    pieces = _URL_IN_TEXT.split(text)
+    for i in range(0, len(pieces), 2):
+        pieces[i] = smart_text(pieces[i], pieces[i - 1][-1:] if i else before)
+    return "".join(pieces)
+
+
+# On finished HTML (Python-Markdown's output): the text between tags, never inside code,
+# pre, kbd, samp, script, style, math or a tag (attributes), never in a URL.
+_TAG_NAME = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9]*)")
+_NO_SMART = frozenset({"pre", "code", "kbd", "samp", "script", "style", "tt", "math", "textarea"})
+
+
+def html_split(rendered: str) -> list[str]:
+    """[text, tag, text, tag, ..., text], linear even with unclosed comments or tags."""
+    parts: list[str] = []
+    text_start = pos = 0
+    while (lt := rendered.find("<", pos)) != -1:
+        closer = "-->" if rendered.startswith("<!--", lt) else ">"
+        end = rendered.find(closer, lt + (4 if closer == "-->" else 1))
+        if end == -1:
+            if closer == "-->":  # an unclosed comment: try it as a tag
+                end = rendered.find(">", lt + 1)
+                closer = ">"
+            if end == -1:
+                break  # no '>' after here: the rest is text
+        end += len(closer)
+        parts += [rendered[text_start:lt], rendered[lt:end]]
+        text_start = pos = end
+    parts.append(rendered[text_start:])
+    return parts
+
+
+def smarten_html(rendered: str) -> str:
+    """smart_text over the text of finished HTML (for engines that cannot do it per text
+    node): never inside code, pre, kbd, script, style, math or a tag's attributes."""
+    if not rendered:
+        return rendered
+    parts = html_split(rendered)
+    skip = 0
+    before = " "
+    for i, part in enumerate(parts):
+        if i % 2:
+            match = _TAG_NAME.match(part)
+            if match and match.group(2).lower() in _NO_SMART and not part.endswith("/>"):
+                skip = max(0, skip - 1) if match.group(1) else skip + 1
             continue
-        pieces.append(text[start:cut])
-        start = cut
-        pos = start + size
-    pieces.append(text[start:])
-    return pieces
+        if part and not skip:
+            parts[i] = _smart_outside_urls(part, before)
+        if part:
+            before = part[-1]
+    return "".join(parts)
 
 
-def to_html(text: str) -> _Converted:
-    """Markdown to HTML. Huge bodies go in pieces: Python-Markdown is quadratic in the
-    number of top-level blocks (a 5 MB post took minutes). Link and abbreviation
-    definitions are given to every piece; footnotes and header ids are per piece."""
-    pieces = split_blocks(text)
-    if len(pieces) == 1:
-        return _convert(text)
-    definitions = "\n\n" + "\n".join(_DEFINITIONS.findall(text)) + "\n"
-    bodies, toc_items = [], []
-    for piece in pieces:
-        converted = _convert(piece + definitions)
-        bodies.append(converted.html)
-        match = _TOC_LIST.match(converted.toc)
-        toc_items.append(match.group(1) if match else "")
-    items = "".join(toc_items)
-    toc = f'<div class="toc">\n<ul>\n{items}</ul>\n</div>\n' if items else ""
-    return _Converted("\n".join(bodies), toc)
+# ---------------------------------------------------------------- code highlighting
 
+_FENCE_ATTRS = re.compile(r"""([A-Za-z_][\w-]*)\s*=\s*("[^"]*"|'[^']*'|\[[^\]]*\]|[^\s,}]+)""")
+
+
+def parse_info(info: str) -> tuple[str, dict[str, str]]:
+    """'go {hl_lines=[2,3] linenos=true}' -> ('go', {'hl_lines': '[2,3]', 'linenos': 'true'})."""
+    info = info.strip()
+    attrs: dict[str, str] = {}
+    brace = info.find("{")
+    if brace != -1:
+        inside = info[brace + 1 : info.rfind("}") if "}" in info[brace:] else len(info)]
+        for key, value in _FENCE_ATTRS.findall(inside):
+            attrs[key.lower()] = value.strip("\"'")
+        info = info[:brace]
+    words = info.split()
+    return (words[0] if words else ""), attrs
+
+
+def parse_lines(spec: str) -> tuple[int, ...]:
+    """Hugo hl_lines: [2,3], ["2-4", 7], "2-4 7" -> (2, 3, 4, 7)."""
+    lines: list[int] = []
+    for part in re.split(r"[\s,\[\]\"']+", spec):
+        if not part:
+            continue
+        first, _, last = part.partition("-")
+        try:
+            lo = int(first)
+            hi = int(last) if last else lo
+        except ValueError:
+            continue
+        if 0 < lo <= hi and hi - lo < 10_000:
+            lines.extend(range(lo, hi + 1))
+    return tuple(lines)
+
+
+@lru_cache(maxsize=256)
+def _lexer(lang: str):
+    from pygments.lexers import get_lexer_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+    except (ClassNotFound, ValueError):
+        return _plain_lexer()
+    except Exception:  # a broken third-party lexer plugin must not fail a build
+        return _plain_lexer()
+
+
+@lru_cache(maxsize=1)
+def _plain_lexer():
+    from pygments.lexers.special import TextLexer
+
+    return TextLexer(stripnl=False, ensurenl=False)
+
+
+@lru_cache(maxsize=256)
+def _formatter(hl_lines: tuple[int, ...], linenos: str | bool, linenostart: int, css: str):
+    from pygments.formatters import HtmlFormatter
+
+    return HtmlFormatter(
+        cssclass=css, wrapcode=True, hl_lines=list(hl_lines), linenos=linenos,
+        linenostart=linenostart,
+    )  # fmt: skip
+
+
+def highlight_block(code: str, info: str, css_class: str = CODE_CSS_CLASS) -> str:
+    """One fenced block to HTML, language and Hugo attributes from the info string
+    (`go {hl_lines=[2,3] linenos=true}`); an unknown language is plain text; never raises."""
+    from pygments import highlight
+
+    lang, attrs = parse_info(info)
+    lexer = _lexer(lang.lower()) if lang else _plain_lexer()
+    linenos: str | bool = False
+    value = attrs.get("linenos", "false").lower()
+    if value in ("true", "table"):
+        linenos = "table"
+    elif value == "inline":
+        linenos = "inline"
+    try:
+        start = int(attrs.get("linenostart", "1"))
+    except ValueError:
+        start = 1
+    formatter = _formatter(parse_lines(attrs.get("hl_lines", "")), linenos, start, css_class)
+    try:
+        return highlight(code, lexer, formatter)
+    except Exception:  # a lexer bug on odd input: show the code plain rather than fail
+        return highlight(code, _plain_lexer(), formatter)
+
+
+# ---------------------------------------------------------------- the body
 
 _TAG = re.compile(r"<[^>]+>")
 _CODE_BLOCK = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
@@ -217,16 +352,24 @@ def count_words(rendered_html: str) -> int:
 
 
 def render_body(
-    body: str, first_line: int, path: str, render_shortcode: Callable[[Shortcode], str]
+    body: str,
+    first_line: int,
+    path: str,
+    render_shortcode: Callable[[Shortcode], str],
+    settings: MarkdownSettings | None = None,
 ) -> tuple[RenderedBody, list[Problem]]:
     """Markdown with shortcodes -> HTML, the table of contents and the word count."""
+    settings = settings or MarkdownSettings()
+    convert = engine(settings)
     try:
         text, parts, used, problems = expand_shortcodes(
-            body, first_line, render_shortcode, path, markdown=lambda s: to_html(s).html
+            body, first_line, render_shortcode, path, markdown=lambda s: convert(s, settings)[0]
         )
-        converted = to_html(text)
-    except MarkdownTimeout as err:
-        problem = Problem(path, first_line, f"{err} (long runs of [ * _ or similar?)")
-        return RenderedBody("", "", 0, ()), [problem]
-    rendered = restore(converted.html, parts)
-    return RenderedBody(rendered, converted.toc, count_words(converted.html), tuple(used)), problems
+        rendered, headings = convert(text, settings)
+    except MarkdownFailure as err:
+        return RenderedBody("", "", 0, ()), [Problem(path, first_line, str(err))]
+    toc = toc_html(headings)
+    return (
+        RenderedBody(restore(rendered, parts), toc, count_words(rendered), tuple(used)),
+        problems,
+    )

@@ -14,6 +14,8 @@ import unicodedata
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from quire.render.templates import format_date
+
 MAX_TERMS = 60  # words per post
 MAX_TERM_LENGTH = 24  # longer "words" are hashes, URLs, base64: noise that bloats the index
 MAX_TITLE = 200  # characters
@@ -67,6 +69,7 @@ def search_doc(v) -> dict:
         "t": shorten(v.title, MAX_TITLE),
         "u": v.url,
         "d": v.date.date().isoformat() if v.date else "",
+        "f": format_date(v.date),  # shown as lists show it; "d" is the machine-readable date
         "g": [t.name for t in v.tags],
         "c": v.category.name if v.category else "",
         "s": shorten(v.summary, MAX_SUMMARY),

@@ -55,7 +55,7 @@ def make_environment(
     )
     env.filters["relurl"] = config.relative
     env.filters["absurl"] = config.absolute
-    env.filters["date"] = _format_date
+    env.filters["date"] = format_date
     env.filters["isodate"] = _isodate
     env.globals["site"] = config
     env.globals["quire_version"] = __version__
@@ -81,7 +81,28 @@ def rebase_root_links(html_text: str, prefix: str) -> str:
     )
 
 
-def _format_date(value: dt.datetime | None, fmt: str = "%d %B %Y") -> str:
+_TABLE = re.compile(r"<table\b.*?</table>", re.DOTALL)
+
+
+def wrap_tables(html_text: str) -> str:
+    """Each table in a scrolling box (theme: .table-scroll), so a wide one scrolls sideways on
+    a phone, with a shadow at the edge that has more, instead of being cut off. Focusable,
+    so the keyboard can scroll it too."""
+    if "<table" not in html_text:
+        return html_text
+    return _TABLE.sub(
+        lambda m: (
+            f'<div class="table-scroll" tabindex="0" role="region" aria-label="Table">'
+            f"{m.group(0)}</div>"
+        ),
+        html_text,
+    )
+
+
+DATE_FORMAT = "%-d %B %Y"  # "4 November 2026": lists, posts and search results alike
+
+
+def format_date(value: dt.datetime | None, fmt: str = DATE_FORMAT) -> str:
     if not value:
         return ""
     text = value.strftime(fmt.replace("%-d", "%d"))

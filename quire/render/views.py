@@ -8,23 +8,28 @@ from dataclasses import replace
 
 from markupsafe import Markup
 
-from quire.config import SiteConfig
+from quire.config import MarkdownSettings, SiteConfig
 from quire.incremental.digest import digest
 from quire.index import taxonomy
 from quire.model import Kind, Link, Post, PostView, Rendered
 from quire.render import templates
+from quire.render.markdown import smart_plain
+
+DEFAULT_MARKDOWN = MarkdownSettings()
 
 
-def light_view(post: Post) -> PostView:
-    """A post as lists see it: metadata only, no body."""
+def light_view(post: Post, markdown: MarkdownSettings = DEFAULT_MARKDOWN) -> PostView:
+    """A post as lists see it: metadata only, no body. The title and summary get the
+    body's smart punctuation (so pages, lists, search and feeds all show the same)."""
     return PostView(
-        title=post.title,
+        title=smart_plain(post.title, markdown),
         url=post.url,
         slug=post.slug,
         kind=post.kind,
         date=post.date,
         updated=post.updated,
-        summary=post.summary,
+        summary=smart_plain(post.summary, markdown),
+        dek=smart_plain(post.dek, markdown),
         author=post.author,
         image=post.image,
         og_image=post.og_image,
@@ -37,7 +42,7 @@ def light_view(post: Post) -> PostView:
             Link(c, f"/categories/{taxonomy.slugify(c)}/", taxonomy.slugify(c))
             for c in post.categories
         ),
-        fingerprint=digest(("light view", post.fingerprint or digest(post))),
+        fingerprint=digest(("light view", post.fingerprint or digest(post), markdown.smart)),
     )
 
 
@@ -51,12 +56,15 @@ def full_view(
     post = item.post
     is_post = post.kind is Kind.POST
     related = tuple(light[s] for s in related_slugs.get(post.slug, ())) if is_post else ()
-    base = light[post.slug] if is_post else light_view(post)
+    base = light[post.slug] if is_post else light_view(post, config.markdown)
     show_related = is_post and post.show_related and "related" not in item.body.shortcodes
     return replace(
         base,
-        content=Markup(templates.rebase_root_links(item.body.html, config.base_path)),
+        content=Markup(
+            templates.wrap_tables(templates.rebase_root_links(item.body.html, config.base_path))
+        ),
         toc=Markup(item.body.toc),
+        toc_entries=item.body.toc.count("<a "),
         word_count=item.body.word_count,
         reading_time=item.body.reading_time,
         related=related,

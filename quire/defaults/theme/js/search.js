@@ -99,7 +99,7 @@
         if (hit.doc.d) {
           var time = document.createElement("time");
           time.dateTime = hit.doc.d;
-          time.textContent = hit.doc.d;
+          time.textContent = hit.doc.f || hit.doc.d;
           small.appendChild(time);
         }
         if (hit.doc.c) small.appendChild(document.createTextNode((hit.doc.d ? " \u00b7 " : "") + hit.doc.c));
