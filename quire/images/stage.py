@@ -105,7 +105,10 @@ class Pictures:
         self.lazy = lazy
         self.refresh = refresh  # lazy: a callable giving the source map again (new files)
         self.entries: dict[str, Entry] = {}
-        self._resolved: dict[str, tuple] = {}  # site path -> (og_image, digest): once per image
+        self._resolved: dict[str, tuple] = {}
+        self.reported: set[str] = (
+            set()
+        )  # missing in products.yaml: reported there, once  # site path -> (og_image, digest): once per image
         self.encoded = 0  # variants encoded by this build (0 when the cache had them all)
 
     # ------------------------------------------------------------ looking up
@@ -243,7 +246,8 @@ class Pictures:
             if key is None:
                 new = _with_loading(tag, first) if encode.is_remote(src) else tag
             elif self.entry(key) is None:
-                if self.source(key) is None:
+                from_shortcode = key in self.reported and src not in post.body
+                if self.source(key) is None and not from_shortcode:
                     problems.append(Problem(str(shown), line, _missing(src, key)))
                 new = tag
             else:
@@ -318,7 +322,10 @@ def _parse_attrs(tag: str) -> dict[str, str]:
 
 
 def _with_loading(tag: str, first: bool) -> str:
-    """A remote <img> passes through, with loading/decoding added when it has none."""
+    """A remote <img> passes through, with loading/decoding added when it has none (and no
+    `sizes` without a srcset: the buy box template writes one for its local images)."""
+    if " sizes=" in tag and " srcset=" not in tag:
+        tag = re.sub(r"""\ssizes=("[^"]*"|'[^']*')""", "", tag)
     lower = tag.lower()
     extra = {k: v for k, v in encode.img_attrs(first).items() if f"{k}=" not in lower}
     if not extra:
@@ -393,6 +400,8 @@ def run(
                 except OSError:
                     catalog = ""
             want(product.image, "/", str(CATALOG), _catalog_line(catalog, product.line))
+            if (key := site_key(product.image)) and pictures.source(key) is None:
+                pictures.reported.add(key)  # the buy boxes showing it say nothing more
     for item in rendered:
         for tag, _, _ in _img_tags(item.body.html):
             src = _parse_attrs(tag).get("src", "")
