@@ -18,6 +18,7 @@ import jinja2
 
 from quire import faults, output, plan, read
 from quire.config import SiteConfig
+from quire.images import stage as images
 from quire.incremental import fastpath, store
 from quire.incremental.digest import digest, engine_digest
 from quire.incremental.fingerprints import keep_unchanged, stat_outputs, template_digests
@@ -86,13 +87,35 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     related = related_lists(loaded, cache, site)
     watch.lap("related")
 
+    static = plan.static_files(site, (*loaded.posts, *loaded.pages))
+    pictures = images.Pictures(config, images.source_map(static))
+    env.globals["picture"] = pictures.picture
     light = {p.slug: views.light_view(p, config.markdown) for p in loaded.posts}
     rendered, found = render_bodies(
         loaded, env, related, light, site, cache, workers, options.progress
     )
-    problems = ProblemList([*loaded.problems, *found])
-    problems.raise_errors(options.strict)  # all reading and rendering problems, in one report
     watch.lap("bodies")
+
+    blocked = any(not p.warning for p in (*loaded.problems, *found))
+    rendered, found_images = images.run(
+        loaded,
+        rendered,
+        site,
+        pictures,
+        images.encode.cache_folder(site / CACHE_DIR),
+        cache.memo("images"),
+        workers,
+        options.progress,
+        blocked,
+        cache.memo("pictures"),
+    )
+    problems = ProblemList([*loaded.problems, *found, *found_images])
+    problems.raise_errors(options.strict)  # all reading, rendering and image problems at once
+    unchanged = {id(p) for p in loaded.posts}  # posts without an image come back as they were
+    for item in rendered:
+        if item.post.kind is Kind.POST and id(item.post) not in unchanged:
+            light[item.post.slug] = views.light_view(item.post, config.markdown)
+    watch.lap("images")
 
     site_views = SiteViews.of(rendered, light, related, config)
     pages = plan.page_jobs(config, *site_views.for_pages())
@@ -107,9 +130,10 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         _write_feeds(staged, config, feed_jobs, cache, workers)
         staged.write("sitemap.xml", plan.sitemap_xml(config, plan.sitemap_urls(pages)))
         staged.write("robots.txt", plan.ROBOTS.format(sitemap=config.absolute("/sitemap.xml")))
-        for path, source in plan.static_files(site, (*loaded.posts, *loaded.pages)):
+        images.publish(staged, pictures)
+        for path, source in static:
             staged.copy(path, source)
-        watch.lap("feeds, search, sitemap, static files")
+        watch.lap("feeds, search, sitemap, images, static files")
         faults.point("staged")
         staged.commit()
         watch.lap("swap")
@@ -137,6 +161,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         rendered=rendered_pages,
         cached=len(pages) - rendered_pages,
         stages=tuple(watch.laps),
+        images_encoded=pictures.encoded,
     )
 
 
@@ -150,6 +175,7 @@ class Snapshot:
     related: RelatedLists
     light: Mapping[str, PostView]
     rank_seconds: float  # what ranking related posts again for one saved post would cost
+    pictures: images.Pictures | None = None  # originals only: a preview never waits to encode
 
 
 def snapshot(options: BuildOptions) -> Snapshot:
@@ -161,8 +187,22 @@ def snapshot(options: BuildOptions) -> Snapshot:
     started = time.perf_counter()
     ranked = related.related_index(loaded.posts, loaded.config.related, with_filled=True)
     seconds = time.perf_counter() - started
-    light = {p.slug: views.light_view(p, loaded.config.markdown) for p in loaded.posts}
-    return Snapshot(options.site_dir, loaded, env, ranked, light, seconds)
+    pictures = _preview_pictures(options.site_dir, loaded)
+    env.globals["picture"] = pictures.picture
+    light = {
+        p.slug: views.light_view(pictures.resolve_post(p), loaded.config.markdown)
+        for p in loaded.posts
+    }
+    return Snapshot(options.site_dir, loaded, env, ranked, light, seconds, pictures)
+
+
+def _preview_pictures(site: Path, loaded: Loaded) -> images.Pictures:
+    """The preview's images: the originals, their sizes read from headers on first use."""
+
+    def sources():
+        return images.source_map(plan.static_files(site, (*loaded.posts, *loaded.pages)))
+
+    return images.Pictures(loaded.config, sources(), lazy=True, refresh=sources)
 
 
 def render_one(
@@ -185,7 +225,14 @@ def render_one(
     rendered, problems = render_bodies(one, snap.env, related, light, snap.site)
     if problems:
         return None, problems
-    view = views.full_view(rendered[0], light, related, snap.loaded.config)
+    item = rendered[0]
+    if snap.pictures is not None:  # the originals: variants are the full build's work
+        item, found = snap.pictures.rewrite(item, snap.site)
+        if any(not p.warning for p in found):
+            return None, [p for p in found if not p.warning]
+        if item.post.kind is Kind.POST:
+            light[item.post.slug] = views.light_view(item.post, snap.loaded.config.markdown)
+    view = views.full_view(item, light, related, snap.loaded.config)
     job = plan.page_job(snap.loaded.config, view)
     try:
         text = templates.render_template(snap.env, job.template, job.context)

@@ -32,6 +32,7 @@ def light_view(post: Post, markdown: MarkdownSettings = DEFAULT_MARKDOWN) -> Pos
         dek=smart_plain(post.dek, markdown),
         author=post.author,
         image=post.image,
+        og_image=post.og_image,
         draft=post.draft,
         params=post.params,
         tags=tuple(
