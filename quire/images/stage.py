@@ -238,7 +238,8 @@ class Pictures:
             attrs = _parse_attrs(tag)
             src = attrs.get("src", "")
             line = _line_of(post, src)
-            if "alt" not in attrs or not attrs["alt"].strip():
+            written = src in post.body  # not a template's (a decorative thumbnail's) own
+            if written and ("alt" not in attrs or not attrs["alt"].strip()):
                 problems.append(
                     Problem(str(shown), line, f"image '{src}' has no alt text (describe it)", True)
                 )
