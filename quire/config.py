@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from quire.images.encode import ImageSettings, settings_from_table
 from quire.problems import Problem, display_path, key_line
 from quire.urls import check_url
 
@@ -68,6 +69,7 @@ class SiteConfig:
     feed_size: int = 20
     menu: tuple[MenuItem, ...] = ()
     related: RelatedSettings = field(default_factory=RelatedSettings)
+    images: ImageSettings = field(default_factory=ImageSettings)
     markdown: MarkdownSettings = field(default_factory=MarkdownSettings)
     deploy: Any = field(default_factory=lambda: MappingProxyType({}))
     params: Any = field(default_factory=lambda: MappingProxyType({}))
@@ -121,12 +123,20 @@ def _timezone(v: Any) -> str | None:
     return None
 
 
+PERMALINK_PLACEHOLDERS = ("slug", "year", "month", "day")
+
+
 def _permalink(v: Any) -> str | None:
     if not isinstance(v, str) or "{slug}" not in v:
         return "must be a path pattern containing {slug}, e.g. /{year}/{month}/{slug}/"
-    unknown = set(re.findall(r"\{(\w*)\}", v)) - {"slug", "year", "month", "day"}
+    unknown = set(re.findall(r"\{([^{}]*)\}", v)) - set(PERMALINK_PLACEHOLDERS)
     if unknown:
-        return f"unknown placeholder {{{sorted(unknown)[0]}}} (use slug, year, month, day)"
+        return (
+            f"unknown placeholder {{{sorted(unknown)[0]}}}: only {{slug}}, {{year}}, {{month}} "
+            "and {day} are allowed, with no format specs or attributes"
+        )
+    if "{" in re.sub(r"\{(slug|year|month|day)\}", "", v).replace("}", "{"):
+        return "unbalanced { or } (only {slug}, {year}, {month} and {day} are allowed)"
     if ".." in v or "\\" in v:
         return "must not contain '..' or backslashes"
     return None
@@ -161,6 +171,7 @@ SCHEMA: dict[str, Callable[[Any], str | None]] = {
     "feed_size": _positive_int,
     "menu": _menu,
     "related": _table,
+    "images": _table,
     "markdown": _table,
     "deploy": _table,
     "params": _table,
@@ -217,6 +228,8 @@ def load_config(
         data = tomllib.loads(text)
     except UnicodeDecodeError:
         return None, [Problem(shown, 1, "file is not UTF-8; save it as UTF-8")]
+    except RecursionError:
+        return None, [Problem(shown, 1, "invalid TOML: tables or arrays nested too deeply")]
     except tomllib.TOMLDecodeError as err:
         match = re.search(r"line (\d+)", str(err))
         return None, [Problem(shown, int(match.group(1)) if match else 1, f"invalid TOML: {err}")]
@@ -250,6 +263,7 @@ def parse_config(
     if "title" not in data:
         problems.append(Problem(shown, 1, "missing required key 'title'"))
     related = _related_settings(values.pop("related", {}) or {}, shown, text, problems)
+    images = _image_settings(values.pop("images", {}) or {}, shown, text, problems)
     markdown = _markdown_settings(values.pop("markdown", {}) or {}, shown, text, problems)
     if problems:
         return None, problems
@@ -262,11 +276,25 @@ def parse_config(
         if menu is not None
         else DEFAULT_MENU,
         related=related,
+        images=images,
         markdown=markdown,
         deploy=MappingProxyType(values.get("deploy", {})),
         params=MappingProxyType(values.get("params", {})),
     )
     return config, []
+
+
+def _image_settings(table: dict, shown: str, text: str, problems: list[Problem]) -> ImageSettings:
+    """site.toml [images] (see quire/images/encode.py ImageSettings for the keys)."""
+    try:
+        return settings_from_table(table)
+    except ValueError as error:
+        message = str(error)
+        key = message.split(":", 1)[0].removeprefix("images.")
+        found = re.search(r"'(\w+)'", message) if key == "images" else None
+        line = key_line(text, found.group(1) if found else key, "images")
+        problems.append(Problem(shown, line, message))
+        return ImageSettings()
 
 
 def _markdown_settings(

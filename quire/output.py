@@ -23,6 +23,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from quire import faults
+
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no build lock
@@ -31,6 +33,7 @@ except ImportError:  # pragma: no cover - Windows: no build lock
 TEMP_PREFIX = ".quire-tmp-"
 OLD_PREFIX = ".quire-old-"
 SPARE_PREFIX = ".quire-spare-"
+TRASH_PREFIX = ".quire-trash-"  # being deleted: never restored, whatever its mtime
 
 
 class OutputError(Exception):
@@ -216,7 +219,10 @@ class StagedOutput:
         old = self.previous / path if self.previous is not None else None
         if old is not None and old.is_file():
             st_old, st_new = old.stat(), source.stat()
-            same = (st_old.st_size, st_old.st_mtime_ns) == (st_new.st_size, st_new.st_mtime_ns)
+            # Same size and mtime is not proof: editors, `git checkout`, `rsync -t` and
+            # `touch -r` put the mtime back. Equal bytes are (reading both costs far less
+            # than the copy and upload a wrong "changed" would cause).
+            same = st_old.st_size == st_new.st_size and _same_contents(old, source)
             if same and self._link(key, old, target, st_old.st_ino):
                 self.unchanged += 1
                 return
@@ -259,6 +265,7 @@ class StagedOutput:
                     old = Path(tempfile.mkdtemp(prefix=OLD_PREFIX, dir=self.final.parent))
                     old.rmdir()
                     os.replace(self.final, old)
+                faults.point("swap")
                 os.replace(self.staging, self.final)
             except OSError as err:
                 if old is not None and not self.final.exists():
@@ -305,6 +312,20 @@ def _same_bytes(path: Path, data: bytes) -> int | None:
         return None
 
 
+def _same_contents(a: Path, b: Path, chunk: int = 1 << 20) -> bool:
+    """Whether two files hold the same bytes (read in chunks: images can be large)."""
+    try:
+        with open(a, "rb") as fa, open(b, "rb") as fb:
+            while True:
+                da, db = fa.read(chunk), fb.read(chunk)
+                if da != db:
+                    return False
+                if not da:
+                    return True
+    except OSError:
+        return False
+
+
 def _survey(staging: Path) -> tuple[dict[str, int], set[Path]]:
     """Files (path -> inode) and folders of a reused staging folder. Symbolic links and
     other oddities are removed: nothing written later may go through them."""
@@ -334,6 +355,7 @@ def stage(output: Path, cache_dir: Path | None = None) -> StagedOutput:
         recover_output(output)
         remove_stale_temps(output.parent)
         staging = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=output.parent))
+        os.chmod(staging, folder_mode())  # mkdtemp's 0700 would reach the web root
     except OSError as err:
         reason = err.strerror or str(err)
         raise OutputError(f"cannot create a staging folder in {output.parent} ({reason})") from None
@@ -343,6 +365,7 @@ def stage(output: Path, cache_dir: Path | None = None) -> StagedOutput:
         try:
             staging.rmdir()
             os.replace(spare, staging)
+            os.chmod(staging, folder_mode())  # a spare from an older quire may be 0700
             files, folders = _survey(staging)
             return StagedOutput(
                 output, staging, previous, existing=files, folders=folders, reused=True, spare=spare
@@ -351,6 +374,20 @@ def stage(output: Path, cache_dir: Path | None = None) -> StagedOutput:
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir()
     return StagedOutput(output, staging, previous, spare=spare)
+
+
+def folder_mode() -> int:
+    """The mode `mkdir` gives a new folder under the user's umask (0755 under 022)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o777 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # no /proc: read it the only other way (not thread-safe)
+    os.umask(mask)
+    return 0o777 & ~mask
 
 
 def recover_output(output: Path) -> None:
@@ -422,14 +459,26 @@ def remove_stale_temps(parent: Path) -> None:
     """Temp folders left by a killed build are removed on the next run."""
     for leftover in parent.glob(f"{TEMP_PREFIX}*"):
         shutil.rmtree(leftover, ignore_errors=True)
-    for leftover in parent.glob(f"{OLD_PREFIX}*"):
-        remove_later(leftover)
+    for prefix in (OLD_PREFIX, TRASH_PREFIX):
+        for leftover in parent.glob(f"{prefix}*"):
+            remove_later(leftover)
 
 
 def remove_later(folder: Path) -> None:
     """Delete a swapped-out output in a detached `rm -rf`: removing thousands of folders can
     take seconds on some disks, and the new output is already in place. Whatever it leaves
-    (a killed build) is removed by the next build's remove_stale_temps."""
+    (a killed build) is removed by the next build's remove_stale_temps.
+
+    The folder is first renamed to `.quire-trash-*`: a `.quire-old-*` folder that an `rm`
+    is emptying (its mtime changing as it goes) would otherwise look like the newest old
+    output to a recovery, which would restore it half deleted while `rm` went on."""
+    if folder.name.startswith(OLD_PREFIX):
+        try:
+            trash = Path(tempfile.mkdtemp(prefix=TRASH_PREFIX, dir=folder.parent))
+            os.replace(folder, trash / "old")
+            folder = trash
+        except OSError:
+            pass
     rm = shutil.which("rm") if os.name == "posix" else None
     if rm:
         try:

@@ -4,6 +4,7 @@ results cross process boundaries. Small batches stay in this process (forking co
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
@@ -20,7 +21,25 @@ def _start_worker(work: Callable, state: object) -> None:
     # quietly: not through the inherited handler (a KeyboardInterrupt traceback per worker).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
     _WORKER_STATE.append((work, state))
+
+
+def _die_with_parent() -> None:
+    """A build killed with SIGKILL leaves its workers to write results into a closed pipe:
+    each printed a BrokenPipeError traceback. On Linux the kernel now kills them with it;
+    elsewhere (or if the parent already died) a worker whose parent is gone exits quietly."""
+    parent = multiprocessing.parent_process()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if parent is not None and os.getppid() != parent.pid:
+        os._exit(0)
 
 
 def _work_in_worker(index: int):
@@ -35,19 +54,22 @@ def parallel_map(
     jobs: int,
     progress: bool = False,
     desc: str = "Rendering",
+    minimum: int = PARALLEL_MIN,
 ) -> Iterator:
     """Yields work(state, i) for i in range(count), in order: from `jobs` forked processes
     when there is enough work (they inherit `state`, only indexes and results cross
-    process boundaries), else from this one. The results are the same either way."""
+    process boundaries), else from this one. The results are the same either way.
+    `minimum`: fewer items than this stay in this process (images: each is worth a fork)."""
     bar = None
     if progress and count:
         from tqdm import tqdm
 
         bar = tqdm(total=count, desc=desc, file=sys.stderr, leave=False)
     try:
-        if jobs > 1 and count > PARALLEL_MIN and "fork" in multiprocessing.get_all_start_methods():
+        if jobs > 1 and count > minimum and "fork" in multiprocessing.get_all_start_methods():
             pool_ctx = multiprocessing.get_context("fork")
             chunk = max(1, min(16, count // (jobs * 8)))
+            jobs = min(jobs, count)
             with pool_ctx.Pool(jobs, initializer=_start_worker, initargs=(work, state)) as pool:
                 for result in pool.imap(_work_in_worker, range(count), chunksize=chunk):
                     if bar is not None:

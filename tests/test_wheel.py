@@ -7,6 +7,7 @@ repeats quicker); skipped with the reason when PyPI is not reachable. CI reaches
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -37,7 +38,9 @@ def _copy_project(dest: Path) -> Path:
 
 
 def _run(*argv, cwd: Path) -> subprocess.CompletedProcess:
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600)
+    # as a newcomer's shell: no PYTHONPATH pointing into this checkout
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, f"{argv}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
     return done
 

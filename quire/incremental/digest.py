@@ -40,12 +40,6 @@ class _DigestPickler(_Pickler):
         return getattr(obj, "fingerprint", None) or None
 
 
-def _dumps(value: object) -> bytes:
-    buffer = io.BytesIO()
-    _Pickler(buffer).dump(value)
-    return buffer.getvalue()
-
-
 def digest(value: object) -> bytes:
     """A content digest of any picklable value.
 

@@ -53,8 +53,10 @@ def input_roots(site_dir: Path) -> tuple[Path, ...]:
 
 
 def scan(roots: Iterable[Path]) -> tuple[list[tuple], int]:
-    """(path, size, mtime_ns, inode) of every file under roots (links followed), and the
-    newest mtime seen. Folders count too: adding or removing a file changes their mtime."""
+    """(path, size, mtime_ns, ctime_ns, inode) of every file under roots (links followed),
+    and the newest mtime seen. Folders count too: adding or removing a file changes
+    their mtime. ctime catches same-size edits whose mtime was put back (editors, `git
+    checkout`, `rsync -t`, `touch -r`): nobody can set it."""
     entries: list[tuple] = []
     newest = 0
     seen: set[tuple[int, int]] = set()
@@ -69,7 +71,7 @@ def scan(roots: Iterable[Path]) -> tuple[list[tuple], int]:
         if (st.st_dev, st.st_ino) in seen:  # a folder link loop
             continue
         seen.add((st.st_dev, st.st_ino))
-        entries.append((top, st.st_size, st.st_mtime_ns, st.st_ino))
+        entries.append((top, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
         newest = max(newest, st.st_mtime_ns)
         if not os.path.isdir(top):
             continue
@@ -86,11 +88,13 @@ def scan(roots: Iterable[Path]) -> tuple[list[tuple], int]:
                     except OSError:
                         entries.append((entry.path, None))
                         continue
-                    entries.append((entry.path, est.st_size, est.st_mtime_ns, est.st_ino))
+                    entries.append(
+                        (entry.path, est.st_size, est.st_mtime_ns, est.st_ctime_ns, est.st_ino)
+                    )
                     newest = max(newest, est.st_mtime_ns)
         except OSError:
             entries.append((top, "unreadable"))
-    entries.sort()
+    entries.sort(key=lambda entry: entry[0])  # by path only: the rest mixes ints and strings
     return entries, newest
 
 
@@ -187,7 +191,10 @@ def unchanged(
 def save_manifest(site_dir: Path, manifest: Manifest | None) -> Problem | None:
     path = site_dir / CACHE_DIR / MANIFEST_FILE
     if manifest is None:
-        path.unlink(missing_ok=True)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as err:
+            return Problem(shown(MANIFEST_FILE), None, f"cannot remove ({err.strerror})", True)
         return None
     return write_blob(path, manifest, shown(MANIFEST_FILE))
 

@@ -1,7 +1,9 @@
 """The build cache in SITE/.quire-cache/: a writer rebuilds dozens of times a day, so no work
 is done twice.
 
-Each file is one checksummed pickle written atomically (temp file + rename):
+Each file is one checksummed, data-only value (see codec.py: marshal of plain types, with
+a whitelist of record types; never pickle, which runs code on load) written atomically
+(temp file + rename):
 
 - `store.bin`: every memo (see memo.py) but the large ones, each entry keyed by a digest
   of everything that affects it; `posts-NN.bin` and `bodies-NN.bin` hold parsed posts and
@@ -9,30 +11,33 @@ Each file is one checksummed pickle written atomically (temp file + rename):
 - `words.bin`: each post's words for related posts, read only when the ranking is redone.
 - `manifest.bin`: the no-change check's (see fastpath.py).
 
-A missing, truncated or corrupt file (bad magic, bad checksum, unreadable pickle) is
-ignored with a warning; the build then does the work itself.
+A missing, truncated or corrupt file (bad magic, bad checksum, a value outside the
+whitelist), or one from an older format (the pickles of quire before format 5), is ignored
+with a warning and never decoded; the build then does the work itself.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
-import pickle
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from quire.incremental.digest import _dumps
+from quire import faults
+from quire.incremental import codec
 from quire.incremental.memo import Memo
 from quire.problems import Problem
 
 CACHE_DIR = ".quire-cache"
 STORE_FILE = "store.bin"
 SHARDS = 16  # posts and bodies are split so that an edit rewrites 1/16 of them, not all
-SHARDED = ("posts", "bodies")
+SHARDED = ("posts", "bodies", "pictures")  # pictures: bodies with <img> made <picture>
 OUTPUT_BOUND = ("pages",)  # what one output folder holds: forgotten for another folder
 WORDS_FILE = "words.bin"  # each post's words for related posts, read only when re-ranking
-MAGIC = b"QUIRE-CACHE-4\n"
+MAGIC_STEM = b"QUIRE-CACHE-"
+MAGIC = MAGIC_STEM + b"5\n"  # 5: data only (codec.py); 4 and before were pickles
 CHECKSUM_SIZE = 32
 
 
@@ -49,14 +54,18 @@ def read_blob(path: Path, shown: str) -> tuple[object | None, Problem | None]:
     except OSError as err:
         return None, _warn(shown, f"cannot read the build cache ({err.strerror}); ignored")
     head = len(MAGIC) + CHECKSUM_SIZE
+    if data.startswith(MAGIC_STEM) and not data.startswith(MAGIC):
+        return None, _warn(
+            shown, "build cache file is from an older quire (format 4 or before); ignored"
+        )
     if not data.startswith(MAGIC) or len(data) < head:
         return None, _warn(shown, "build cache file is not a quire cache or is truncated; ignored")
     payload = memoryview(data)[head:]
     if _checksum(payload) != data[len(MAGIC) : head]:
         return None, _warn(shown, "build cache file is corrupt (checksum mismatch); ignored")
     try:
-        return pickle.loads(payload), None
-    except Exception:  # a checksummed pickle from another quire version: start afresh
+        return codec.loads(payload), None
+    except (ValueError, RecursionError, ImportError, AttributeError):  # not ours to trust
         return None, _warn(shown, "build cache file cannot be read back; ignored")
 
 
@@ -64,7 +73,7 @@ def write_blob(path: Path, value: object, shown: str) -> Problem | None:
     """Write atomically: a crash leaves the old file or the new one, never half of one."""
     tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
     try:
-        payload = _dumps(value)
+        payload = codec.dumps(value)
         path.parent.mkdir(parents=True, exist_ok=True)
         ignore = path.parent / ".gitignore"
         if not ignore.exists():  # a site kept in git does not commit its cache
@@ -73,9 +82,11 @@ def write_blob(path: Path, value: object, shown: str) -> Problem | None:
             f.write(MAGIC)
             f.write(_checksum(payload))
             f.write(payload)
+        faults.point("cache-write")
         os.replace(tmp, path)
-    except (OSError, pickle.PicklingError, TypeError, AttributeError) as err:
-        tmp.unlink(missing_ok=True)
+    except (OSError, TypeError, ValueError) as err:
+        with contextlib.suppress(OSError):  # ENOTDIR when .quire-cache is a file
+            tmp.unlink(missing_ok=True)
         return _warn(shown, f"cannot write the build cache ({err}); next build starts cold")
     return None
 
@@ -102,8 +113,33 @@ class BuildCache:
         return self.memos.setdefault(name, Memo())
 
 
+def remove_stale_temps(folder: Path) -> None:
+    """Temp files (`NAME.tmpPID`) of a build that was killed while writing: its process is
+    gone, so nobody will rename them."""
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return
+    for name in names:
+        pid = name.rpartition(".tmp")[2]
+        if ".tmp" in name and pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            with contextlib.suppress(OSError):
+                os.unlink(folder / name)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: someone else's process
+        return True
+    return True
+
+
 def load(site_dir: Path, engine: bytes, output_dir: Path) -> tuple[BuildCache, list[Problem]]:
     """The previous build's cache, or an empty one (another quire, another output folder)."""
+    remove_stale_temps(site_dir / CACHE_DIR)
     output = str(output_dir.resolve())
     value, warning = read_blob(site_dir / CACHE_DIR / STORE_FILE, shown(STORE_FILE))
     warnings = [warning] if warning else []

@@ -54,6 +54,7 @@ KNOWN_FIELDS = {
 # Every tag gets a page and a feed listing its posts with all their tags: 10,000 tags on
 # one post meant 10,000 feeds of 10,000 categories each (the build never finished).
 MAX_TERMS = 200
+MAX_FRONT_MATTER = 256 * 1024  # characters: real front matter is a few hundred
 
 
 class _TOMLHandler(BaseHandler):
@@ -89,7 +90,12 @@ def read_sources(
     problems: list[Problem] = []
     for kind, folder in ((Kind.POST, "posts"), (Kind.PAGE, "pages")):
         top = site_root / "content" / folder
-        for path, _ in site_files(top, within=site_root / "content", pattern="*.md"):
+        unreadable: list = []
+        files = site_files(top, within=site_root / "content", pattern="*.md", errors=unreadable)
+        for path, err in unreadable:
+            shown = display_path(path, site_root)
+            problems.append(Problem(shown, None, f"cannot read folder: {err.strerror or err}"))
+        for path, _ in files:
             try:
                 raw = path.read_bytes()
             except OSError as err:
@@ -136,7 +142,9 @@ def parse_file(
                 shown, line, f"file is not UTF-8 (byte 0x{raw[err.start]:02x}); save it as UTF-8"
             )
         ]
-    return parse_text(text, path, shown, kind, options, fingerprint)
+    # NUL is no character of any page, feed or search index (CommonMark replaces it, XML
+    # forbids it): dropped once here, before the body reaches Markdown, summary or search.
+    return parse_text(text.replace("\x00", ""), path, shown, kind, options, fingerprint)
 
 
 def parse_text(
@@ -215,12 +223,18 @@ def _slug(meta: dict, path: Path, problem: Callable) -> str:
 
 
 def _terms(meta: dict, problem: Callable) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    tags = _string_list(meta.get("tags"), "tags", problem)
-    categories = _string_list(meta.get("categories", meta.get("category")), "category", problem)
+    tags = _string_list(meta.get("tags"), "tags", problem, MAX_TERMS)
+    categories = _string_list(
+        meta.get("categories", meta.get("category")), "category", problem, MAX_TERMS
+    )
     category_key = "categories" if "categories" in meta else "category"
+    raw = {"tags": meta.get("tags"), category_key: meta.get(category_key)}
     for key, names in (("tags", tags), (category_key, categories)):
-        if len(names) > MAX_TERMS:
-            problem(key, f"too many {key} ({len(names)}; at most {MAX_TERMS} per post)")
+        if len(names) > MAX_TERMS:  # checked before any slug is made: a million took 52 s
+            given = raw[key]
+            count = given.count(",") + 1 if isinstance(given, str) else len(given)
+            problem(key, f"too many {key} ({count}; at most {MAX_TERMS} per post)")
+            continue
         for name in names:
             if not slugify(name):
                 problem(
@@ -278,6 +292,9 @@ def _split_front_matter(text: str, shown: str):
     first = _line_at(text, opening.end())  # the line fm_text's first character is on
     body = text[closing.end() :].lstrip("\n")
     body_line = _line_at(text, len(text) - len(body))
+    if len(fm_text) > MAX_FRONT_MATTER:  # parsing 9 MB of YAML (a million tags) takes ~20 s
+        message = f"front matter is too large ({len(fm_text) // 1024} KB; at most 256 KB)"
+        return None, {}, body, body_line, [Problem(shown, first, message)]
     try:
         if isinstance(handler, _TOMLHandler):
             meta = tomllib.loads(fm_text)
@@ -298,6 +315,9 @@ def _split_front_matter(text: str, shown: str):
         return None, {}, body, body_line, [Problem(shown, 1, f"invalid YAML front matter: {err}")]
     except tomllib.TOMLDecodeError as err:
         return None, {}, body, body_line, [_toml_problem(err, fm_text, first + 1, shown)]
+    except RecursionError:
+        message = "invalid front matter: values nested too deeply"
+        return None, {}, body, body_line, [Problem(shown, first, message)]
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):
@@ -516,7 +536,8 @@ def _field_date(meta, key, options, problem):
     return value
 
 
-def _string_list(value, key, problem) -> tuple[str, ...]:
+def _string_list(value, key, problem, limit: int | None = None) -> tuple[str, ...]:
+    """The distinct non-empty names; with `limit`, reading stops at limit + 1 of them."""
     if value is None:
         return ()
     if isinstance(value, str):
@@ -536,36 +557,112 @@ def _string_list(value, key, problem) -> tuple[str, ...]:
     for item in items:
         if item:
             seen.setdefault(item, None)
+            if limit is not None and len(seen) > limit:
+                break
     return tuple(seen)
 
 
-_FENCE = re.compile(r"^(```|~~~).*?^\1", re.MULTILINE | re.DOTALL)
-_SHORTCODE = re.compile(r"\{\{[<%].*?[>%]\}\}", re.DOTALL)
-_MD_NOISE = re.compile(r"!\[[^\]]*\]\([^)]*\)|\[([^\]]*)\]\([^)]*\)|[*_`#>]|<[^>]+>")
+# Bounded quantifiers: an unclosed `[` or `<` costs a bounded look-ahead, never a scan to
+# the end of the block for each of 100,000 of them.
+_MD_NOISE = re.compile(
+    r"!\[[^\]]{0,500}\]\([^)]{0,2000}\)|\[([^\]]{0,500})\]\([^)]{0,2000}\)|[*_`#>]|<[^>]{1,500}>"
+)
+SUMMARY_SCAN = 4000  # characters of the first paragraph's markup read for the summary
 
 
 def first_paragraph_text(body: str, limit: int = 300) -> str:
-    """Plain text of the first paragraph: the default summary for lists and feeds."""
-    text = _SHORTCODE.sub("", _FENCE.sub("", body))
-    for block in re.split(r"\n\s*\n", text):
+    """Plain text of the first paragraph: the default summary for lists and feeds.
+
+    Linear in the body, whatever it holds: fences and shortcodes are skipped in one forward
+    pass, and only the first SUMMARY_SCAN characters of the paragraph are read.
+    """
+    for block in _blocks(_without_shortcodes(_without_fences(body))):
         block = block.strip()
         if not block or block.startswith(("#", "|", "    ", "<")):
             continue
-        plain = " ".join(_MD_NOISE.sub(lambda m: m.group(1) or "", block).split())
+        cut = len(block) > SUMMARY_SCAN
+        plain = " ".join(_MD_NOISE.sub(lambda m: m.group(1) or "", block[:SUMMARY_SCAN]).split())
         if plain:
             if len(plain) > limit:
                 plain = plain[:limit].rsplit(" ", 1)[0] + "…"
+            elif cut:
+                plain += "…"
             return plain
     return ""
+
+
+def _without_fences(text: str) -> str:
+    """Text with fenced code blocks (``` or ~~~ at a line start, to the next such line)
+    removed; an unclosed fence is left as text."""
+    out: list[str] = []
+    fenced: list[str] = []
+    marker = ""
+    for line in text.splitlines(keepends=True):
+        if marker:
+            if line.startswith(marker):
+                out.append(line[3:])
+                marker = ""
+                fenced = []
+            else:
+                fenced.append(line)
+        elif line.startswith(("```", "~~~")):
+            marker = line[:3]
+            fenced = [line]
+        else:
+            out.append(line)
+    out.extend(fenced)
+    return "".join(out)
+
+
+def _without_shortcodes(text: str) -> str:
+    """Text with `{{< ... >}}` and `{{% ... %}}` removed, in one forward pass: where each
+    closer next occurs is remembered until passed, so a megabyte of unclosed `{{<` costs
+    one scan, not one per opener."""
+    out: list[str] = []
+    ahead = {">}}": -2, "%}}": -2}
+    pos = 0
+    start = text.find("{{", pos)
+    while start != -1:
+        if text[start + 2 : start + 3] not in ("<", "%"):
+            start = text.find("{{", start + 1)
+            continue
+        ends = []
+        for closer, at in ahead.items():
+            if at != -1 and at < start + 3:
+                at = ahead[closer] = text.find(closer, start + 3)
+            if at != -1:
+                ends.append(at)
+        if not ends:
+            break  # no closer anywhere after: nothing more to remove
+        end = min(ends)
+        out.append(text[pos:start])
+        pos = end + 3
+        start = text.find("{{", pos)
+    out.append(text[pos:])
+    return "".join(out)
+
+
+def _blocks(text: str):
+    """Paragraphs: runs of lines between lines holding only whitespace."""
+    lines: list[str] = []
+    for line in text.split("\n"):
+        if line.strip():
+            lines.append(line)
+        elif lines:
+            yield "\n".join(lines)
+            lines = []
+    if lines:
+        yield "\n".join(lines)
 
 
 def post_url(kind: str, slug: str, date: dt.datetime | None, permalink: str) -> str:
     if kind == Kind.PAGE:
         return f"/{slug}/"
     date = date or dt.datetime(1970, 1, 1)
-    url = permalink.format(
-        slug=slug, year=f"{date.year:04d}", month=f"{date.month:02d}", day=f"{date.day:02d}"
-    )
+    values = {"slug": slug, "year": f"{date.year:04d}", "month": f"{date.month:02d}"}
+    values["day"] = f"{date.day:02d}"
+    # plain substitution, not str.format: a format spec or attribute cannot reach the path
+    url = re.sub(r"\{(slug|year|month|day)\}", lambda m: values[m.group(1)], permalink)
     if not url.startswith("/"):
         url = "/" + url
     if not url.endswith("/"):

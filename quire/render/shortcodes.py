@@ -141,7 +141,8 @@ def find_tags(text: str) -> tuple[list[_Tag], list[ShortcodeSyntaxError]]:
 
     Every search only moves forward (the next closer and opener are remembered until
     passed), so hostile input such as a megabyte of unclosed `{{<` costs one pass, not
-    one pass per tag.
+    one pass per tag; and it stops after MAX_SHORTCODES tags or broken tags, so the
+    work per file is bounded, whatever thread runs it (serve has no deadline there).
     """
     tags: list[_Tag] = []
     errors: list[ShortcodeSyntaxError] = []
@@ -159,6 +160,11 @@ def find_tags(text: str) -> tuple[list[_Tag], list[ShortcodeSyntaxError]]:
 
     pos = text.find("{{", 0)
     while pos != -1:
+        if len(tags) > MAX_SHORTCODES:
+            break  # expand_shortcodes refuses the file: reading on is wasted work
+        if len(errors) >= MAX_SHORTCODES:
+            errors.append(ShortcodeSyntaxError("too many broken shortcodes; stopped here", pos))
+            break
         while skip_index < len(skip) and skip[skip_index][1] <= pos:
             skip_index += 1
         if skip_index < len(skip) and skip[skip_index][0] <= pos:
@@ -248,7 +254,7 @@ def expand_shortcodes(
     if not tags:
         return text, {}, [], _capped(problems, path, depth)
     if len(tags) > MAX_SHORTCODES:
-        message = f"too many shortcodes in one file ({len(tags)}; at most {MAX_SHORTCODES})"
+        message = f"too many shortcodes in one file (more than {MAX_SHORTCODES})"
         return text, {}, [], [*_capped(problems, path, depth), Problem(path, first_line, message)]
     pairs = pair_tags(tags)
     lines = _LineCounter(text, first_line)

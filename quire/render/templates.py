@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
+import jinja2.bccache
 
 from quire import __version__, defaults
 from quire.config import SiteConfig
@@ -25,12 +25,12 @@ class TemplateFailure(Exception):
         self.problem = problem
 
 
-def make_environment(
-    site_dir: Path, config: SiteConfig, bytecode_dir: Path | None = None
-) -> jinja2.Environment:
-    """Site templates first, then the default theme's, file by file. With `bytecode_dir`,
-    compiled templates are kept there (if it exists: a failed first build writes nothing):
-    compiling them costs a rebuild ~0.1 s."""
+def make_environment(site_dir: Path, config: SiteConfig) -> jinja2.Environment:
+    """Site templates first, then the default theme's, file by file.
+
+    Compiled templates are not kept on disk: they are Python code, run when loaded, so a
+    site archive or repository shipping them in `.quire-cache/` would run its code on the
+    reader's machine, and the cache must stay inside the site. Compiling costs ~0.1 s."""
     search = [site_dir / "templates"]
     if DEFAULT_TEMPLATES.resolve() != (site_dir / "templates").resolve():
         search.append(DEFAULT_TEMPLATES)
@@ -40,21 +40,15 @@ def make_environment(
         "lstrip_blocks": True,
         "keep_trailing_newline": True,
     }
-    bytecode = None
-    if bytecode_dir is not None and bytecode_dir.is_dir():  # made after a successful build
-        # jinja keys entries by template file and source checksum, not by options
-        tag = hashlib.sha256(repr((options, jinja2.__version__)).encode()).hexdigest()[:12]
-        bytecode = jinja2.FileSystemBytecodeCache(str(bytecode_dir), f"%s.{tag}.cache")
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in search if p.is_dir()]),
         undefined=jinja2.ChainableUndefined,
         auto_reload=False,
         cache_size=-1,
-        bytecode_cache=bytecode,
         **options,
     )
-    env.filters["relurl"] = config.relative
-    env.filters["absurl"] = config.absolute
+    env.filters["relurl"] = _unfolded(config.relative)
+    env.filters["absurl"] = _unfolded(config.absolute)
     env.filters["date"] = format_date
     env.filters["isodate"] = _isodate
     env.globals["site"] = config
@@ -62,14 +56,35 @@ def make_environment(
     return env
 
 
+def _unfolded(function):
+    """A filter Jinja calls at render time: a plain filter with constant arguments
+    (`'/css/style.css'|relurl`) is evaluated once at compile time and its result baked into
+    the compiled template."""
+
+    @jinja2.pass_eval_context
+    def call(_eval_context, value, *args):
+        return function(value, *args)
+
+    return call
+
+
 _ROOT_LINK = re.compile(r'(\s(?:href|src)=")/(?!/)')
+_SRCSET = re.compile(r'(\ssrcset=")([^"]*)"')
+_SRCSET_ROOT = re.compile(r"(^|,\s*)/(?!/)")
 
 
 def rebase_root_links(html_text: str, prefix: str) -> str:
-    """Root-relative links written in Markdown ("/posts/x/") follow a base_url sub folder or host."""
+    """Root-relative links written in Markdown ("/posts/x/") follow a base_url sub folder or
+    host; so do the URLs of a srcset (the image stage's <picture>)."""
     if prefix == "/":
         return html_text
-    return _ROOT_LINK.sub(lambda m: m.group(1) + prefix, html_text)
+    html_text = _ROOT_LINK.sub(lambda m: m.group(1) + prefix, html_text)
+    if "srcset=" not in html_text:
+        return html_text
+    return _SRCSET.sub(
+        lambda m: m.group(1) + _SRCSET_ROOT.sub(lambda u: u.group(1) + prefix, m.group(2)) + '"',
+        html_text,
+    )
 
 
 _TABLE = re.compile(r"<table\b.*?</table>", re.DOTALL)
