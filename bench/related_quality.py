@@ -362,9 +362,7 @@ def load_corpus(site: Path, n: int, topics: int, untagged: float, noise: float, 
     truth = write_corpus(
         site, n, topics, untagged, noise, seed, hard=regime == "hard", short=regime == "short"
     )
-    posts, problems = read_sources(
-        site / "content" / "posts", site / "content" / "pages", site, ReadOptions()
-    )
+    posts, problems = read_sources(site, ReadOptions())
     assert not problems, problems[:3]
     posts.sort(key=lambda p: (p.date, p.slug), reverse=True)
     return posts, truth

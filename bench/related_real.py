@@ -24,9 +24,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from quire.content import ReadOptions, parse_text  # noqa: E402
-from quire.related import RelatedSettings, related_index  # noqa: E402
-from quire.taxonomy import slugify  # noqa: E402
+from quire.index.related import RelatedSettings, related_index  # noqa: E402
+from quire.index.taxonomy import slugify  # noqa: E402
+from quire.read.content import ReadOptions, parse_text  # noqa: E402
 
 
 def read_folder(folder: Path) -> list:

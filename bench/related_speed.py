@@ -1,11 +1,10 @@
 #!/usr/bin/env python3
-"""Time and peak memory of the related-posts step alone, on gencorpus.py corpora.
+"""Time and peak memory of the related-posts step alone, on bench/corpus.py corpora.
 
-    python bench/related_speed.py [N ...] [--gencorpus PATH] [--repeat R]
+    python bench/related_speed.py [N ...] [--news F] [--repeat R]
 
 For each N (default 1000 5000 20000) a corpus is generated with
-`gencorpus.py N DIR --flavour quire` (the shared bench generator, found at
-../shared/bench/gencorpus.py from the project root unless --gencorpus says otherwise),
+`bench/corpus.py N DIR --news F` (F = 0.5 by default: half the posts are short news items),
 read with quire's own reader, and `related_index` is run on the published posts, newest
 first, as the pipeline does. Wall-clock and CPU time are each the best of R runs (CPU time
 is steadier on a shared machine); peak memory is measured in a
@@ -35,9 +34,7 @@ from quire.read.content import ReadOptions, read_sources  # noqa: E402
 
 
 def load_posts(site: Path) -> list:
-    posts, problems = read_sources(
-        site / "content" / "posts", site / "content" / "pages", site, ReadOptions()
-    )
+    posts, problems = read_sources(site, ReadOptions())
     if problems:
         raise SystemExit(f"{len(problems)} problems reading {site}, first: {problems[0]}")
     now = dt.datetime.now(dt.UTC)
@@ -66,7 +63,7 @@ def measure(posts: list, repeat: int) -> tuple[float, float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("sizes", nargs="*", type=int, default=[1000, 5000, 20000])
-    ap.add_argument("--gencorpus", type=Path, default=ROOT.parent / "shared/bench/gencorpus.py")
+    ap.add_argument("--news", type=float, default=0.5, help="share of short news posts")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     print(f"# related step, {platform.processor() or platform.machine()}, {dt.date.today()}")
@@ -77,7 +74,8 @@ def main() -> None:
         for n in args.sizes:
             site = Path(tmp) / str(n)
             subprocess.run(
-                [sys.executable, str(args.gencorpus), str(n), str(site), "--flavour", "quire"],
+                [sys.executable, str(ROOT / "bench" / "corpus.py"), str(n), str(site)]
+                + ["--news", str(args.news)],
                 check=True,
             )
             posts = load_posts(site)

@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from quire.images.encode import ImageSettings, settings_from_table
 from quire.problems import Problem, display_path, key_line
 from quire.urls import check_url
 
@@ -75,6 +76,7 @@ class SiteConfig:
     feed_size: int = 20
     menu: tuple[MenuItem, ...] = ()
     related: RelatedSettings = field(default_factory=RelatedSettings)
+    images: ImageSettings = field(default_factory=ImageSettings)
     markdown: MarkdownSettings = field(default_factory=MarkdownSettings)
     deploy: Any = field(default_factory=lambda: MappingProxyType({}))
     params: Any = field(default_factory=lambda: MappingProxyType({}))
@@ -181,6 +183,7 @@ SCHEMA: dict[str, Callable[[Any], str | None]] = {
     "feed_size": _positive_int,
     "menu": _menu,
     "related": _table,
+    "images": _table,
     "markdown": _table,
     "deploy": _table,
     "params": _table,
@@ -282,6 +285,7 @@ def parse_config(
     if "title" not in data:
         problems.append(Problem(shown, 1, "missing required key 'title'"))
     related = _related_settings(values.pop("related", {}) or {}, shown, text, problems)
+    images = _image_settings(values.pop("images", {}) or {}, shown, text, problems)
     markdown = _markdown_settings(values.pop("markdown", {}) or {}, shown, text, problems)
     if problems:
         return None, problems
@@ -294,11 +298,25 @@ def parse_config(
         if menu is not None
         else DEFAULT_MENU,
         related=related,
+        images=images,
         markdown=markdown,
         deploy=MappingProxyType(values.get("deploy", {})),
         params=MappingProxyType(values.get("params", {})),
     )
     return config, []
+
+
+def _image_settings(table: dict, shown: str, text: str, problems: list[Problem]) -> ImageSettings:
+    """site.toml [images] (see quire/images/encode.py ImageSettings for the keys)."""
+    try:
+        return settings_from_table(table)
+    except ValueError as error:
+        message = str(error)
+        key = message.split(":", 1)[0].removeprefix("images.")
+        found = re.search(r"'(\w+)'", message) if key == "images" else None
+        line = key_line(text, found.group(1) if found else key, "images")
+        problems.append(Problem(shown, line, message))
+        return ImageSettings()
 
 
 def _markdown_settings(

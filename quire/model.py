@@ -18,12 +18,28 @@ from quire.problems import Problem
 if TYPE_CHECKING:
     from quire.config import SiteConfig
 
+# Related posts per post slug: (slug, filled) pairs, ranked first; `filled` marks a slot
+# filled up (same category, shared tag, newest) because too few posts ranked.
+RelatedLists = Mapping[str, tuple[tuple[str, bool], ...]]
+
 
 class Kind(StrEnum):
     """A post is dated, listed, tagged and has related posts; a page stands alone."""
 
     POST = "post"
     PAGE = "page"
+
+
+@dataclass(frozen=True)
+class OgImage:
+    """The image og:image, twitter:image and feed enclosures point at: the image stage's
+    1200 px-wide variant of a post's `image` (or the original when it has none)."""
+
+    url: str  # site path (/posts/x/hero-1200w.jpg) or an http(s) URL
+    mime: str | None = None
+    length: int = 0  # bytes, 0 when unknown (a remote image)
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +68,7 @@ class Post:
     aliases: tuple[str, ...] = ()  # old site paths that redirect here
     field_lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     fingerprint: bytes = b""  # digest of the file and read settings it was parsed from
+    og_image: OgImage | None = None  # set by the image stage (quire/images)
 
     @property
     def category(self) -> str | None:
@@ -142,7 +159,9 @@ class PostView:
     reading_time: int = 1
     related: tuple[PostView, ...] = ()
     show_related: bool = False
+    filled: bool = False  # in a related list: a slot filled up, not ranked (see index/related.py)
     fingerprint: bytes = b""  # digest of what the view was made from (see render/views.py)
+    og_image: OgImage | None = None
 
     @property
     def category(self) -> Link | None:
@@ -234,6 +253,7 @@ class BuildResult:
     rendered: int = 0  # pages rendered by Jinja
     cached: int = 0  # pages the cache proved unchanged, kept without rendering
     stages: tuple[tuple[str, float], ...] = ()  # (stage, seconds), in build order
+    images_encoded: int = 0  # image variants encoded (0 when the cache had them all)
 
     def summary(self) -> str:
         return (

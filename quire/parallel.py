@@ -54,19 +54,22 @@ def parallel_map(
     jobs: int,
     progress: bool = False,
     desc: str = "Rendering",
+    minimum: int = PARALLEL_MIN,
 ) -> Iterator:
     """Yields work(state, i) for i in range(count), in order: from `jobs` forked processes
     when there is enough work (they inherit `state`, only indexes and results cross
-    process boundaries), else from this one. The results are the same either way."""
+    process boundaries), else from this one. The results are the same either way.
+    `minimum`: fewer items than this stay in this process (images: each is worth a fork)."""
     bar = None
     if progress and count:
         from tqdm import tqdm
 
         bar = tqdm(total=count, desc=desc, file=sys.stderr, leave=False)
     try:
-        if jobs > 1 and count > PARALLEL_MIN and "fork" in multiprocessing.get_all_start_methods():
+        if jobs > 1 and count > minimum and "fork" in multiprocessing.get_all_start_methods():
             pool_ctx = multiprocessing.get_context("fork")
             chunk = max(1, min(16, count // (jobs * 8)))
+            jobs = min(jobs, count)
             with pool_ctx.Pool(jobs, initializer=_start_worker, initargs=(work, state)) as pool:
                 for result in pool.imap(_work_in_worker, range(count), chunksize=chunk):
                     if bar is not None:

@@ -18,12 +18,23 @@ import jinja2
 
 from quire import faults, output, plan, read
 from quire.config import SiteConfig
+from quire.images import stage as images
 from quire.incremental import fastpath, store
 from quire.incremental.digest import digest, engine_digest
 from quire.incremental.fingerprints import keep_unchanged, stat_outputs, template_digests
 from quire.incremental.store import CACHE_DIR, BuildCache
 from quire.index import related_lists, taxonomy
-from quire.model import BuildOptions, BuildResult, FeedJob, Kind, Loaded, PageJob, Post, PostView
+from quire.model import (
+    BuildOptions,
+    BuildResult,
+    FeedJob,
+    Kind,
+    Loaded,
+    PageJob,
+    Post,
+    PostView,
+    RelatedLists,
+)
 from quire.parallel import parallel_map
 from quire.problems import BuildFailed, Problem, ProblemList
 from quire.render import feeds, search, templates, views
@@ -76,13 +87,35 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     related = related_lists(loaded, cache, site)
     watch.lap("related")
 
+    static = plan.static_files(site, (*loaded.posts, *loaded.pages))
+    pictures = images.Pictures(config, images.source_map(static))
+    env.globals["picture"] = pictures.picture
     light = {p.slug: views.light_view(p, config.markdown) for p in loaded.posts}
     rendered, found = render_bodies(
         loaded, env, related, light, site, cache, workers, options.progress
     )
-    problems = ProblemList([*loaded.problems, *found])
-    problems.raise_errors(options.strict)  # all reading and rendering problems, in one report
     watch.lap("bodies")
+
+    blocked = any(not p.warning for p in (*loaded.problems, *found))
+    rendered, found_images = images.run(
+        loaded,
+        rendered,
+        site,
+        pictures,
+        images.encode.cache_folder(site / CACHE_DIR),
+        cache.memo("images"),
+        workers,
+        options.progress,
+        blocked,
+        cache.memo("pictures"),
+    )
+    problems = ProblemList([*loaded.problems, *found, *found_images])
+    problems.raise_errors(options.strict)  # all reading, rendering and image problems at once
+    unchanged = {id(p) for p in loaded.posts}  # posts without an image come back as they were
+    for item in rendered:
+        if item.post.kind is Kind.POST and id(item.post) not in unchanged:
+            light[item.post.slug] = views.light_view(item.post, config.markdown)
+    watch.lap("images")
 
     site_views = SiteViews.of(rendered, light, related, config)
     pages = plan.page_jobs(config, *site_views.for_pages())
@@ -106,9 +139,10 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
             staged.write("robots.txt", robots)
         if redirects_text := plan.redirects_file(config, sources):
             staged.write("_redirects", redirects_text)
-        for path, source in plan.static_files(site, (*loaded.posts, *loaded.pages)):
+        images.publish(staged, pictures)
+        for path, source in static:
             staged.copy(path, source)
-        watch.lap("feeds, search, sitemap, static files")
+        watch.lap("feeds, search, sitemap, images, static files")
         faults.point("staged")
         staged.commit()
         watch.lap("swap")
@@ -136,6 +170,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         rendered=rendered_pages,
         cached=len(pages) + len(redirects) - rendered_pages,
         stages=tuple(watch.laps),
+        images_encoded=pictures.encoded,
     )
 
 
@@ -146,9 +181,10 @@ class Snapshot:
     site: Path
     loaded: Loaded
     env: jinja2.Environment
-    related: Mapping[str, tuple[str, ...]]
+    related: RelatedLists
     light: Mapping[str, PostView]
     rank_seconds: float  # what ranking related posts again for one saved post would cost
+    pictures: images.Pictures | None = None  # originals only: a preview never waits to encode
 
 
 def snapshot(options: BuildOptions) -> Snapshot:
@@ -158,14 +194,28 @@ def snapshot(options: BuildOptions) -> Snapshot:
     loaded = read.load_site(options)
     env = templates.make_environment(options.site_dir, loaded.config)
     started = time.perf_counter()
-    ranked = related.related_index(loaded.posts, loaded.config.related)
+    ranked = related.related_index(loaded.posts, loaded.config.related, with_filled=True)
     seconds = time.perf_counter() - started
-    light = {p.slug: views.light_view(p, loaded.config.markdown) for p in loaded.posts}
-    return Snapshot(options.site_dir, loaded, env, ranked, light, seconds)
+    pictures = _preview_pictures(options.site_dir, loaded)
+    env.globals["picture"] = pictures.picture
+    light = {
+        p.slug: views.light_view(pictures.resolve_post(p), loaded.config.markdown)
+        for p in loaded.posts
+    }
+    return Snapshot(options.site_dir, loaded, env, ranked, light, seconds, pictures)
+
+
+def _preview_pictures(site: Path, loaded: Loaded) -> images.Pictures:
+    """The preview's images: the originals, their sizes read from headers on first use."""
+
+    def sources():
+        return images.source_map(plan.static_files(site, (*loaded.posts, *loaded.pages)))
+
+    return images.Pictures(loaded.config, sources(), lazy=True, refresh=sources)
 
 
 def render_one(
-    snap: Snapshot, post: Post, related: Mapping[str, tuple[str, ...]] | None = None
+    snap: Snapshot, post: Post, related: RelatedLists | None = None
 ) -> tuple[tuple[str, bytes] | None, list[Problem]]:
     """One post or page rendered as the full build renders it: (output path, bytes) or the
     problems. `related` replaces the snapshot's lists (ranked again with the post's text)."""
@@ -173,7 +223,7 @@ def render_one(
     if post.kind is Kind.POST:
         light[post.slug] = views.light_view(post, snap.loaded.config.markdown)
     related = snap.related if related is None else related
-    related = {k: tuple(s for s in v if s in light) for k, v in related.items()}
+    related = {k: tuple(x for x in v if x[0] in light) for k, v in related.items()}
     is_post = post.kind is Kind.POST
     one = Loaded(
         snap.loaded.config,
@@ -184,7 +234,14 @@ def render_one(
     rendered, problems = render_bodies(one, snap.env, related, light, snap.site)
     if problems:
         return None, problems
-    view = views.full_view(rendered[0], light, related, snap.loaded.config)
+    item = rendered[0]
+    if snap.pictures is not None:  # the originals: variants are the full build's work
+        item, found = snap.pictures.rewrite(item, snap.site)
+        if any(not p.warning for p in found):
+            return None, [p for p in found if not p.warning]
+        if item.post.kind is Kind.POST:
+            light[item.post.slug] = views.light_view(item.post, snap.loaded.config.markdown)
+    view = views.full_view(item, light, related, snap.loaded.config)
     job = plan.page_job(snap.loaded.config, view)
     try:
         text = templates.render_template(snap.env, job.template, job.context)
@@ -284,9 +341,9 @@ def _write_search(staged: output.StagedOutput, posts: Sequence[PostView], cache:
         )
 
 
-def _feed_at(state: tuple[SiteConfig, Sequence[FeedJob]], index: int) -> bytes:
-    config, jobs = state
-    return feeds.feed_bytes(config, jobs[index])
+def _feed_at(state: tuple[SiteConfig, Sequence[FeedJob], dict], index: int) -> bytes:
+    config, jobs, made = state  # made: entries by URL, shared by the feeds a process writes
+    return feeds.feed_bytes(config, jobs[index], made)
 
 
 def _write_feeds(staged, config: SiteConfig, jobs: Sequence[FeedJob], cache: BuildCache, workers):
@@ -298,7 +355,7 @@ def _write_feeds(staged, config: SiteConfig, jobs: Sequence[FeedJob], cache: Bui
         if not keep_unchanged(staged, pages, job.path, digest((config_key, job)))
     ]
     for job, data in zip(
-        todo, parallel_map(_feed_at, (config, todo), len(todo), workers), strict=True
+        todo, parallel_map(_feed_at, (config, todo, {}), len(todo), workers), strict=True
     ):
         staged.write(job.path, data)
 

@@ -83,7 +83,8 @@ def page_job(config: SiteConfig, view: PostView) -> PageJob:
             config, view.title, view.url, "page", description=view.summary, feeds=site_feeds
         )
         return PageJob(_index_path(view.url), "page.html", {"post": view, "page": info})
-    image = view.image
+    # og:image and twitter:image: the image stage's 1200w variant (the original if none)
+    image = view.og_image.url if view.og_image else view.image
     if image and image.startswith("/"):
         image = config.absolute(image)
     info = _info(

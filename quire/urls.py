@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -9,7 +10,12 @@ from urllib.parse import urlsplit
 URL_FIELDS = ("image", "images", "link", "links", "url", "canonical", "cover", "thumbnail")
 
 
-def check_url(url: object, allow_site_path: bool = True) -> str | None:
+_RELATIVE = re.compile(r"(?![/.])[\w.~%+-]+(?:/[\w.~%+-]+)*")  # hero.jpg, img/hero.jpg
+
+
+def check_url(
+    url: object, allow_site_path: bool = True, allow_relative: bool = False
+) -> str | None:
     """Why a URL from user data is refused, or None. Only http(s) and site paths pass.
 
     Browsers drop tabs, newlines and leading spaces and ignore case before reading the
@@ -24,6 +30,11 @@ def check_url(url: object, allow_site_path: bool = True) -> str | None:
     if parts.scheme in ("http", "https") and parts.netloc and url[:1].isalpha():
         return None
     if allow_site_path and url.startswith("/") and not url.startswith("//") and not parts.scheme:
+        if ".." in url.split("?")[0].split("#")[0].split("/"):
+            return f"URL {url!r} must not contain '..'"
+        return None
+    if allow_relative and _RELATIVE.fullmatch(url):
+        # an image next to its post (front matter `image: hero.jpg`, in the post's bundle)
         if ".." in url.split("?")[0].split("#")[0].split("/"):
             return f"URL {url!r} must not contain '..'"
         return None

@@ -73,6 +73,17 @@ def build_site(site_dir: Path, out: Path | None = None, *extra: str) -> tuple[in
     return code, stdout.getvalue(), stderr.getvalue()
 
 
+def image(path: Path, size: tuple[int, int] = (40, 30)) -> Path:
+    """A small real image (its format from the suffix): the image stage decodes every local
+    image a site uses, and a missing or undecodable one fails the build."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "RGBA" if path.suffix.lower() == ".png" else "RGB"
+    Image.new(mode, size, (30, 90, 160)).save(path)
+    return path
+
+
 def assert_linear(make, run, size: int, factor: int = 8, margin: float = 30, tries: int = 3):
     """run(make(factor * size)) takes less than `margin` times run(make(size)), in CPU time.
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import ROOT, build_site, post, write
+from conftest import ROOT, build_site, image, post, write
 from lxml import etree, html
 
 PRODUCTS = """
@@ -121,7 +121,7 @@ def blog(site: Path) -> Path:
         site / "content" / "pages" / "about.md",
         '---\ntitle: "About us"\n---\n\nWe write about Macs.\n',
     )
-    write(site / "content" / "images" / "air.png", "png")
+    image(site / "content" / "images" / "air.png")
     write(site / "content" / "posts" / "air-review" / "chart.svg", "<svg/>")
     return site
 
@@ -255,18 +255,26 @@ def test_related_list_end_of_post_and_shortcode(built: Path):
     related = by_class(air, "related")
     assert len(related) == 1
     hrefs = links(related[0])
-    assert hrefs and "/posts/air-review/" not in hrefs
-    # the three posts sharing a tag with it, and none of the others
-    assert set(hrefs) == {"/posts/m4-launch/", "/posts/ipad-pro/", "/posts/sonoma-update/"}
+    assert len(hrefs) == 5 and "/posts/air-review/" not in hrefs
+    # ranked first: the three posts sharing a tag with it; then filled up to count = 5,
+    # and the filled slots are marked for the theme
+    assert set(hrefs[:3]) == {"/posts/m4-launch/", "/posts/ipad-pro/", "/posts/sonoma-update/"}
+    ranked = related[0].xpath(".//li[not(contains(@class, 'filled'))]//a/@href")
+    assert ranked == hrefs[:3]
+    filled = by_class(related[0], "filled")
+    assert links(filled[0]) + links(filled[1]) == hrefs[3:] and len(filled) == 2
+    assert all(by_class(li, "filled-note") for li in filled)
     assert "/posts/hidden/" not in hrefs and "/posts/future/" not in hrefs
     ipad = page(built, "posts/ipad-pro/index.html")  # used the shortcode: the list shows once
     assert len(by_class(ipad, "related")) == 1
+    # the shortcode's list marks its filled slots too
+    assert by_class(by_class(ipad, "related")[0], "filled")
     old = page(built, "posts/old-news/index.html")  # related: false
     assert not by_class(old, "related")
 
 
 def test_static_files_and_post_files_are_copied(built: Path):
-    assert (built / "images" / "air.png").read_text() == "png"
+    assert (built / "images" / "air.png").read_bytes()[:4] == b"\x89PNG"
     assert (built / "posts" / "air-review" / "chart.svg").read_text() == "<svg/>"
     assert (built / "css" / "style.css").is_file()
 
@@ -373,12 +381,12 @@ def test_page_bundle_slug_and_files(site: Path):
         site / "content" / "posts" / "studio-display" / "index.md",
         "---\ntitle: Bundle\ndate: 2024-01-01\n---\n![x](photo.jpg)\n",
     )
-    write(site / "content" / "posts" / "studio-display" / "photo.jpg", "jpg")
+    image(site / "content" / "posts" / "studio-display" / "photo.jpg")
     out = site.parent / "out"
     code, _, stderr = build_site(site, out)
     assert code == 0, stderr
     assert (out / "posts" / "studio-display" / "index.html").is_file()
-    assert (out / "posts" / "studio-display" / "photo.jpg").read_text() == "jpg"
+    assert (out / "posts" / "studio-display" / "photo.jpg").read_bytes()[:2] == b"\xff\xd8"
 
 
 def test_links_in_posts_follow_a_sub_folder_base_url(site: Path):
@@ -390,13 +398,14 @@ def test_links_in_posts_follow_a_sub_folder_base_url(site: Path):
         "See [b](/posts/b/) and ![i](/images/i.png) and [ext](https://x.example/).",
     )
     post(site, "b", "B", "2024-01-02", "B.")
+    image(site / "content" / "images" / "i.png")
     out = site.parent / "out"
     code, _, stderr = build_site(site, out, "--base-url", "https://h.example/blog/")
     assert code == 0, stderr
     tree = page(out, "posts/a/index.html")
     assert "/blog/posts/b/" in links(tree, "//article//a")
     assert "https://x.example/" in links(tree, "//article//a")
-    assert "/blog/images/i.png" in tree.xpath("//article//img/@src")
+    assert "/blog/images/i-40w.png" in tree.xpath("//article//img/@src")  # its variant
     entry = [
         e for e in feedparser.parse((out / "feed.xml").read_bytes()).entries if e.title == "A"
     ][0]

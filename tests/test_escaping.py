@@ -13,7 +13,7 @@ import feedparser
 import html5lib
 import lxml.etree
 import pytest
-from conftest import build_site, write
+from conftest import build_site, image, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +31,7 @@ def q(text: str) -> str:
 
 @pytest.fixture
 def hostile(site: Path) -> Path:
+    image(site / "content" / "images" / "p1.png")
     write(
         site / "site.toml",
         f"""
@@ -306,11 +307,12 @@ def test_good_urls_pass(site, tmp_path):
         "---\ntitle: P\ndate: 2025-01-01\nimage: /images/a.png\n"
         "links: [https://example.com/a?b=1&c=2, /ok/]\n---\nx\n",
     )
+    image(site / "content" / "images" / "a.png")
     code, _, err = build_site(site, out)
     assert code == 0, err
     doc = _parse(out / "posts" / "p" / "index.html")
     assert doc.xpath("string(//meta[@property='og:image']/@content)") == (
-        "https://blog.example.com/images/a.png"
+        "https://blog.example.com/images/a-40w.png"  # the image stage's og variant
     )
 
 

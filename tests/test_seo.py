@@ -8,7 +8,7 @@ from pathlib import Path
 
 import feedparser
 import pytest
-from conftest import build_site, post, write
+from conftest import build_site, image, post, write
 from lxml import html
 
 NASTY = 'Apple\'s "M5" & <script>alert(1)</script> </script><!-- x'
@@ -42,6 +42,7 @@ def json_ld(tree: html.HtmlElement) -> list[dict]:
 
 @pytest.fixture
 def blog(site: Path) -> Path:
+    image(site / "content" / "images" / "chip.png")
     write(
         site / "site.toml",
         'title = "Mac & Co"\nbase_url = "https://blog.example.com/"\nauthor = "Desk Team"\n'
@@ -86,8 +87,8 @@ def test_post_metadata_values_escaped_and_exact(blog: Path):
     assert one(tree, "og:site_name") == "Mac & Co"
     assert one(tree, "og:description") == 'Fast & "quiet" <b>chips</b>'
     assert one(tree, "twitter:description") == 'Fast & "quiet" <b>chips</b>'
-    assert one(tree, "og:image") == "https://blog.example.com/images/chip.png"
-    assert one(tree, "twitter:image") == "https://blog.example.com/images/chip.png"
+    assert one(tree, "og:image") == "https://blog.example.com/images/chip-40w.png"
+    assert one(tree, "twitter:image") == "https://blog.example.com/images/chip-40w.png"
     assert one(tree, "twitter:card") == "summary_large_image"
     assert one(tree, "article:published_time") == "2025-03-04T09:00:00+01:00"
     assert one(tree, "article:modified_time") == "2025-03-06T10:30:00+01:00"
@@ -105,7 +106,7 @@ def test_post_metadata_values_escaped_and_exact(blog: Path):
     assert article["datePublished"] == "2025-03-04T09:00:00+01:00"
     assert article["dateModified"] == "2025-03-06T10:30:00+01:00"
     assert article["author"] == {"@type": "Person", "name": 'Jo "JJ" <Doe>'}
-    assert article["image"] == ["https://blog.example.com/images/chip.png"]
+    assert article["image"] == ["https://blog.example.com/images/chip-40w.png"]
     assert article["publisher"]["@type"] == "Organization"
     assert article["publisher"]["name"] == "Mac & Co"
     assert article["mainEntityOfPage"] == {"@type": "WebPage", "@id": url}

@@ -191,7 +191,7 @@ def _related_with(snapshot: pipeline.Snapshot, post: model.Post) -> dict:
         return snapshot.related
     others = [p for p in snapshot.loaded.posts if p.source != post.source and p.slug != post.slug]
     posts = sorted([*others, post], key=lambda p: (p.date, p.slug), reverse=True)
-    return related.related_index(posts, snapshot.loaded.config.related)
+    return related.related_index(posts, snapshot.loaded.config.related, with_filled=True)
 
 
 def quick_page(

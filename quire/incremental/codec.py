@@ -93,28 +93,37 @@ def encode(value: object) -> object:
     kind = type(value)
     if kind in _PLAIN:
         return value
-    if kind is tuple:
-        return tuple([v if type(v) in _PLAIN else encode(v) for v in value])
-    if kind is list:
-        return [v if type(v) in _PLAIN else encode(v) for v in value]
-    if kind is dict:
-        return {
-            (k if type(k) in _PLAIN else encode(k)): (v if type(v) in _PLAIN else encode(v))
-            for k, v in value.items()
-        }
+    container = _CONTAINERS.get(kind)
+    if container is not None:
+        return container(value)
     special = _SPECIAL.get(kind)
     if special is not None:
         return special(value)
+    return _encode_record(kind, value)
+
+
+def _item(v: object) -> object:
+    return v if type(v) in _PLAIN else encode(v)
+
+
+_CONTAINERS = {
+    tuple: lambda value: tuple([_item(v) for v in value]),
+    list: lambda value: [_item(v) for v in value],
+    dict: lambda value: {_item(k): _item(v) for k, v in value.items()},
+    set: lambda value: {encode(v) for v in value},
+    frozenset: lambda value: frozenset(encode(v) for v in value),
+}
+
+
+def _encode_record(kind: type, value: object) -> object:
+    """A dataclass, an enum member or a path, as a tagged tuple decode() rebuilds."""
     if dataclasses.is_dataclass(value):
-        name = _name_of(kind)
         parts = [getattr(value, f) for f in _field_names(kind)]
-        return (TAG, name, *[v if type(v) in _PLAIN else encode(v) for v in parts])
+        return (TAG, _name_of(kind), *[_item(v) for v in parts])
     if isinstance(value, Enum):
         return (TAG, "enum", _name_of(kind), value.value)
     if isinstance(value, PurePath):
         return (TAG, "path", str(value))
-    if kind in (set, frozenset):
-        return kind(encode(v) for v in value)
     raise TypeError(f"{kind.__module__}.{kind.__qualname__} cannot be stored in the build cache")
 
 

@@ -33,7 +33,7 @@ from quire.problems import Problem
 CACHE_DIR = ".quire-cache"
 STORE_FILE = "store.bin"
 SHARDS = 16  # posts and bodies are split so that an edit rewrites 1/16 of them, not all
-SHARDED = ("posts", "bodies")
+SHARDED = ("posts", "bodies", "pictures")  # pictures: bodies with <img> made <picture>
 OUTPUT_BOUND = ("pages",)  # what one output folder holds: forgotten for another folder
 WORDS_FILE = "words.bin"  # each post's words for related posts, read only when re-ranking
 MAGIC_STEM = b"QUIRE-CACHE-"

@@ -9,13 +9,13 @@ from quire.incremental.digest import digest
 from quire.incremental.memo import MISSING
 from quire.incremental.store import BuildCache, load_words
 from quire.index import words
-from quire.model import Loaded
+from quire.model import Loaded, RelatedLists
 
 
-def related_lists(loaded: Loaded, cache: BuildCache, site: Path) -> dict[str, tuple[str, ...]]:
-    """Related posts' slugs per post slug, ranked again only when what ranking reads of the
-    posts changed: an edit that adds no informative word keeps the lists without even
-    importing numpy or scipy."""
+def related_lists(loaded: Loaded, cache: BuildCache, site: Path) -> RelatedLists:
+    """Related posts per post slug as (slug, filled) pairs, ranked again only when what
+    ranking reads of the posts changed: an edit that adds no informative word keeps the
+    lists without even importing numpy or scipy."""
     posts = loaded.posts
     keys = [words.text_key(p) for p in posts]
     word_digests = cache.memo("words")
@@ -29,13 +29,13 @@ def related_lists(loaded: Loaded, cache: BuildCache, site: Path) -> dict[str, tu
             word_digests.keep(key, found)
         features.append((post.slug, post.date, post.tags, post.categories, post.related, found))
 
-    def rank() -> dict[str, tuple[str, ...]]:
+    def rank() -> RelatedLists:
         from quire.index import related  # numpy and scipy load only when ranking is redone
 
         known = load_words(site, cache.engine) if len(fresh) < len(set(keys)) else {}
         known.update(fresh)
         pairs = [known.get(k) or words.post_words(p) for k, p in zip(keys, posts, strict=True)]
         cache.words_file = dict(zip(keys, pairs, strict=True))
-        return related.related_index(posts, loaded.config.related, pairs)
+        return related.related_index(posts, loaded.config.related, pairs, with_filled=True)
 
     return cache.memo("related").get(digest((features, loaded.config.related)), rank)

@@ -19,7 +19,14 @@ How a pair of posts is scored (all parts in 0..1, blended with `RelatedSettings.
 Only posts that share at least one informative word or tag are candidates, which keeps
 the work close to linear in the number of posts. Scores are computed in blocks of rows
 with scipy sparse products, and the top-k of each row is taken with numpy, so memory
-stays linear in the number of posts.
+stays linear in the number of posts. Only each row's best pairs by text and tags get the
+category and date nudges computed.
+
+Query expansion (see `_expanded`), for posts without tags on blogs of 200 posts or more:
+a short post's own words are thin evidence, so its score for another post blends in its
+nearest neighbours' scores for that post, twice (neighbours of neighbours). It works on
+the first pass's top CANDIDATES per post, so it costs one small sparse product, not a
+second pass over all pairs.
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import functools
 import math
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
@@ -149,23 +157,14 @@ def tag_vectors(posts: Sequence, text: sp.csr_matrix) -> sp.csr_matrix:
     return _keep_columns(_normalize_rows(weights), _linking(df, n))
 
 
-EXPAND = 20  # query expansion: neighbours whose mean vector joins a post's own
-EXPAND_WEIGHT = 0.6  # the neighbours' share of the expanded vector
-EXPAND_ROUNDS = 1
-EXPAND_TERMS = 10  # the neighbours' mean keeps its heaviest words (or tags) only: bounded cost
-
-
-def _top_per_row_sparse(m: sp.csr_matrix, keep: int) -> sp.csr_matrix:
-    """`m` with only the `keep` largest entries of each row (ties: lower column first)."""
-    m = sp.csr_matrix(m)
-    m.sum_duplicates()
-    rows = np.repeat(np.arange(m.shape[0]), np.diff(m.indptr))
-    order = np.lexsort((m.indices, -m.data, rows))
-    rank = np.arange(len(order)) - m.indptr[rows[order]]
-    chosen = order[rank < keep]
-    return sp.csr_matrix(
-        (m.data[chosen], (rows[chosen], m.indices[chosen])), shape=m.shape, dtype=np.float32
-    )
+EXPAND = 20  # query expansion: a post's score for j blends in its EXPAND nearest neighbours'
+EXPAND_WEIGHT = 0.8  # the neighbours' share of the blended score, for a post without tags
+EXPAND_WEIGHT_TAGGED = (
+    0.0  # the same for a post with tags: its tags are good evidence, it keeps its list
+)
+EXPAND_ROUNDS = 2  # blends in a row: the second lets the neighbours' neighbours count
+POSTS_PER_NEIGHBOUR = 100  # fewer neighbours on smaller blogs: 20 from 2000 posts, none below 200
+CANDIDATES = 50  # first-pass scores kept per post: what expansion blends (memory n x 50)
 
 
 # ------------------------------------------------------------------------------- ranking
@@ -184,101 +183,238 @@ def related_scores(
     score None."""
     order = sorted(range(len(posts)), key=lambda i: (-posts[i].date.timestamp(), posts[i].slug))
     ps = [posts[i] for i in order]
+    if not ps:
+        return {}
     pairs = [words[i] for i in order] if words else ()
-    n = len(ps)
+    rk = _Ranking.of(ps, settings, pairs)
     index = {p.slug: i for i, p in enumerate(ps)}
-    result: dict[str, tuple[tuple[str, float], ...]] = {}
-    if n == 0:
-        return result
-
-    w = {**DEFAULT_WEIGHTS, **settings.weights}
-    text = text_vectors(ps, settings.title_boost, pairs)
-    tags = tag_vectors(ps, text)
-    # square roots, so that the product of two rows is w_text * cos_text + w_tags * cos_tags
-    both = sp.hstack(
-        [
-            text * np.float32(math.sqrt(w["text"])),
-            tags * np.float32(math.sqrt(w["tags"])),
-        ],
-        format="csr",
-        dtype=np.float32,
-    )
-    both_t = both.T.tocsr()
-    days = np.array([p.date.timestamp() / 86400.0 for p in ps])
-    cats: dict[str, int] = {}
-    cat = np.array(
-        [cats.setdefault(p.categories[0].lower(), len(cats)) if p.categories else -1 for p in ps]
-    )
-    want = max(settings.count, 0)
     pins = [dict.fromkeys(s for s in (p.related or ()) if s in index and s != p.slug) for p in ps]
-    keep = want + max((len(x) for x in pins), default=0)
-    # Each candidate gets one int64 key: quantised score, then index (lower index = newer,
-    # then slug), so that "largest key first" is the full ranking order without ties.
-    col_bits = max(n.bit_length(), 1)
-    col_mask = (1 << col_bits) - 1
-    top_score = sum(max(float(v), 0.0) for v in w.values()) or 1.0
-    scale = float(1 << (62 - col_bits)) / top_score
+    keep = rk.want + max((len(x) for x in pins), default=0)
+    keys = rk.top_keys(keep, block)
+    return _lists(rk, keys, pins, fill)
 
-    def top_keys(query: sp.csr_matrix, keep: int, newer: bool) -> np.ndarray:
-        tops: list[np.ndarray] = []
-        for start in range(0, n if keep else 0, block):
-            stop = min(start + block, n)
-            prod = sp.csr_matrix(query[start:stop] @ both_t)
-            lengths = np.diff(prod.indptr)
-            local = np.repeat(np.arange(stop - start), lengths)
-            r = local + start
-            c = prod.indices.astype(np.int64)
-            score = prod.data.astype(np.float64)
-            if w["category"]:
-                score += w["category"] * ((cat[r] == cat[c]) & (cat[r] >= 0))
-            if w["date"]:
-                score += w["date"] * np.exp2(-np.abs(days[r] - days[c]) / half_life)
-            valid = (r != c) & (score >= settings.min_score)
-            if not newer:
-                valid &= days[c] <= days[r]
-            key = (np.round(score[valid] * scale).astype(np.int64) << col_bits) | (
-                col_mask - c[valid]
-            )
-            tops.append(_top_per_row(local[valid], key, stop - start, keep))
-        return np.concatenate(tops) if tops else np.full((n, 1), -1, dtype=np.int64)
 
-    half_life = settings.date_half_life_days
-    query = both
-    for _ in range(EXPAND_ROUNDS if EXPAND and want and n > EXPAND else 0):
-        # query expansion: each post's vector moves towards the mean of its EXPAND nearest
-        # neighbours, so that words its own few lines lack but its topic uses count too
-        near = top_keys(query, EXPAND, True)
-        rows, cols = np.nonzero(near >= 0)
-        found = np.bincount(rows, minlength=n)
-        nbr = sp.csr_matrix(
-            (
-                (EXPAND_WEIGHT / np.maximum(found[rows], 1)).astype(np.float32),
-                (rows, col_mask - (near[rows, cols] & col_mask)),
-            ),
-            shape=(n, n),
+@dataclass
+class _Ranking:
+    """Everything ranking reads, computed once: the text+tags matrix and each post's date
+    and category. Each candidate pair gets one int64 key: quantised score, then column
+    (lower = newer, then slug), so that "largest key first" is the full ranking order."""
+
+    ps: list
+    settings: RelatedSettings
+    w: dict
+    both: sp.csr_matrix
+    tags: sp.csr_matrix
+    days: np.ndarray
+    cat: np.ndarray
+    col_bits: int
+    scale: float
+
+    @classmethod
+    def of(cls, ps: list, settings: RelatedSettings, pairs) -> _Ranking:
+        n = len(ps)
+        w = {**DEFAULT_WEIGHTS, **settings.weights}
+        text = text_vectors(ps, settings.title_boost, pairs)
+        tags = tag_vectors(ps, text)
+        # square roots, so that the product of two rows is w_text * cos_text + w_tags * cos_tags
+        both = sp.hstack(
+            [text * np.float32(math.sqrt(w["text"])), tags * np.float32(math.sqrt(w["tags"]))],
+            format="csr",
+            dtype=np.float32,
         )
-        own = sp.diags(np.where(found > 0, 1 - EXPAND_WEIGHT, 1.0).astype(np.float32))
-        query = sp.csr_matrix(own @ both + _top_per_row_sparse(nbr @ both, EXPAND_TERMS))
-    keys = top_keys(query, keep if want else 0, settings.include_newer)
+        days = np.array([p.date.timestamp() / 86400.0 for p in ps])
+        cats: dict[str, int] = {}
+        cat = np.array(
+            [
+                cats.setdefault(p.categories[0].lower(), len(cats)) if p.categories else -1
+                for p in ps
+            ]
+        )
+        col_bits = max(n.bit_length(), 1)
+        top_score = sum(max(float(v), 0.0) for v in w.values()) or 1.0
+        scale = float(1 << (62 - col_bits)) / top_score
+        return cls(ps, settings, w, both, tags, days, cat, col_bits, scale)
+
+    @property
+    def col_mask(self) -> int:
+        return (1 << self.col_bits) - 1
+
+    @property
+    def want(self) -> int:
+        return max(self.settings.count, 0)
+
+    @property
+    def nudges(self) -> float:
+        return max(self.w["category"], 0.0) + max(self.w["date"], 0.0)
+
+    def bonus(self, r: np.ndarray, c: np.ndarray) -> np.ndarray | float:
+        """Category and date nudges of pairs (r, c)."""
+        w, cat, days = self.w, self.cat, self.days
+        extra: np.ndarray | float = 0.0
+        if w["category"]:
+            extra = w["category"] * ((cat[r] == cat[c]) & (cat[r] >= 0))
+        if w["date"]:
+            extra = extra + w["date"] * np.exp2(
+                -np.abs(days[r] - days[c]) / self.settings.date_half_life_days
+            )
+        return extra
+
+    def key(self, score: np.ndarray, c: np.ndarray) -> np.ndarray:
+        return (np.round(score * self.scale).astype(np.int64) << self.col_bits) | (
+            self.col_mask - c
+        )
+
+    def allowed(self, r, c, score, floor: float, newer: bool) -> np.ndarray:
+        ok = (r != c) & (score >= floor)
+        if not newer:
+            ok &= self.days[c] <= self.days[r]
+        return ok
+
+    def keys_of(self, local, row_of, c, base, keep: int, newer: bool, shortlist=0) -> np.ndarray:
+        """Top `keep` keys per row of the pairs (local row, column) with text+tags `base`;
+        `row_of` maps local rows to posts.
+
+        With `shortlist`, only each row's `shortlist` best pairs by text+tags get the
+        category and date nudges computed (most pairs share one common word and rank far
+        down; the nudges only reorder near-ties)."""
+        rows = len(row_of)
+        r = row_of[local]
+        if shortlist and len(base) > rows * shortlist:
+            ok = self.allowed(r, c, base, self.settings.min_score - self.nudges, newer)
+            top = _top_per_row(local[ok], self.key(base[ok], c[ok]), rows, shortlist)
+            local, slot = np.nonzero(top >= 0)
+            rough = top[local, slot]
+            r, c = row_of[local], self.col_mask - (rough & self.col_mask)
+            base = (rough >> self.col_bits) / self.scale
+        score = base.astype(np.float64) + self.bonus(r, c)
+        valid = self.allowed(r, c, score, self.settings.min_score, newer)
+        return _top_per_row(local[valid], self.key(score[valid], c[valid]), rows, keep)
+
+    def first_pass(self, keep: int, newer: bool, block: int) -> np.ndarray:
+        both_t = self.both.T.tocsr()
+        n = len(self.ps)
+        tops: list[np.ndarray] = []
+        for start in range(0, n, block):
+            stop = min(start + block, n)
+            prod = sp.csr_matrix(self.both[start:stop] @ both_t)
+            local = np.repeat(np.arange(stop - start), np.diff(prod.indptr))
+            c = prod.indices.astype(np.int64)
+            rows = np.arange(start, stop)
+            tops.append(self.keys_of(local, rows, c, prod.data, keep, newer, 2 * keep))
+        return np.concatenate(tops)
+
+    def top_keys(self, keep: int, block: int) -> np.ndarray:
+        """The best `keep` keys per post: the first pass, then query expansion on big
+        enough blogs (a small blog has small topics: neighbours must stay in their own)."""
+        n = len(self.ps)
+        if not keep:
+            return np.full((n, 1), -1, dtype=np.int64)
+        near = min(EXPAND, n // POSTS_PER_NEIGHBOUR)
+        expand = near >= 2
+        wide = max(keep, CANDIDATES if expand else 0)
+        newer = self.settings.include_newer
+        keys = self.first_pass(wide, newer or expand, block)
+        if not expand:
+            return keys[:, :keep]
+        selfs = np.asarray(self.both.multiply(self.both).sum(axis=1)).ravel()
+        tagged = np.diff(self.tags.indptr) > 0
+        weight = np.where(tagged, EXPAND_WEIGHT_TAGGED, EXPAND_WEIGHT)
+        for step in range(EXPAND_ROUNDS):
+            last = step == EXPAND_ROUNDS - 1
+            keys = _expanded(
+                keys,
+                near,
+                selfs,
+                weight,
+                self.col_bits,
+                self.scale,
+                self.bonus,
+                self.keys_of,
+                keep if last else wide,
+                newer or not last,
+            )
+        if not newer:  # rows that did not expand kept newer posts too
+            c = self.col_mask - (keys & self.col_mask)
+            keys = np.where((keys >= 0) & (self.days[c] <= self.days[:, None]), keys, -1)
+            keys = -np.sort(-keys, axis=1)
+        return keys[:, :keep]
+
+
+def _lists(rk: _Ranking, keys: np.ndarray, pins: list, fill: bool) -> dict:
+    """Each post's list: pinned posts first, then the ranked ones, then (with `fill`)
+    filled slots up to `count`."""
+    ps, want, mask = rk.ps, rk.want, rk.col_mask
+    result: dict[str, tuple[tuple[str, float | None], ...]] = {}
     groups: _Groups | None = None  # built when a list must be filled up
     for i, post in enumerate(ps):
         pinned = pins[i]
-        ranked = [(slug, math.inf) for slug in pinned]
+        ranked: list[tuple[str, float | None]] = [(slug, math.inf) for slug in pinned]
         limit = max(want, len(pinned))
         for k in keys[i][keys[i] >= 0].tolist():
             if len(ranked) >= limit:
                 break
-            slug = ps[col_mask - (k & col_mask)].slug
+            slug = ps[mask - (k & mask)].slug
             if slug not in pinned:
-                ranked.append((slug, round((k >> col_bits) / scale, 6)))
+                ranked.append((slug, round((k >> rk.col_bits) / rk.scale, 6)))
         if fill and len(ranked) < want:
             taken = {slug for slug, _ in ranked} | {post.slug}
-            groups = groups or _Groups(ps, cat)
+            groups = groups or _Groups(ps, rk.cat)
             need = want - len(ranked)
-            for j in _fill(i, ps, days, cat, need, taken, settings.include_newer, groups):
+            include_newer = rk.settings.include_newer
+            for j in _fill(i, ps, rk.days, rk.cat, need, taken, include_newer, groups):
                 ranked.append((ps[j].slug, None))
         result[post.slug] = tuple(ranked)
     return result
+
+
+def _expanded(
+    keys, near_count, selfs, weight, col_bits, scale, bonus, keys_of, keep, newer, block=1024
+) -> np.ndarray:
+    """Query expansion on the first pass's top candidates (`keys`, one row per post): a
+    post's score for j becomes (1 - weight) x its own text+tags score plus weight x the
+    mean score of its `near_count` nearest neighbours for j, the category and date nudges
+    added as before. This is what moving each post's vector towards its neighbours' mean
+    does to the scores (scores are linear in the vector), computed from the kept candidates
+    only: one sparse product with n x near_count x CANDIDATES work, no second pass over all
+    pairs. A post's new candidates are its own and its neighbours' (and the neighbours
+    themselves: `selfs` is each post's score with itself). Posts whose weight is 0 (tagged
+    ones) keep their first-pass keys."""
+    n = len(keys)
+    col_mask = (1 << col_bits) - 1
+    rows, slots = np.nonzero(keys >= 0)  # each row's keys are sorted, -1 padded at the end
+    found_keys = keys[rows, slots]
+    cols = col_mask - (found_keys & col_mask)
+    base = (found_keys >> col_bits) / scale - bonus(rows, cols)
+    scores = sp.csr_matrix((base.astype(np.float32), (rows, cols)), shape=(n, n))
+    scores = sp.csr_matrix(scores + sp.diags(selfs.astype(np.float32)))
+    near = slots < near_count
+    found = np.bincount(rows[near], minlength=n)
+    # one matrix both keeps a share of the post's own scores (diagonal) and averages its
+    # neighbours'; rows of posts that do not expand (weight 0) are left as they were
+    moves = (weight > 0) & (found > 0)
+    pick = near & moves[rows]
+    mix = sp.csr_matrix(
+        (
+            np.concatenate(
+                [weight[rows[pick]] / found[rows[pick]], 1 - np.where(moves, weight, 0.0)]
+            ).astype(np.float32),
+            (
+                np.concatenate([rows[pick], np.arange(n)]),
+                np.concatenate([cols[pick], np.arange(n)]),
+            ),
+        ),
+        shape=(n, n),
+    )
+    todo = np.flatnonzero(moves)
+    tops = np.full((n, max(keep, 1)), -1, dtype=np.int64)
+    tops[~moves] = keys[~moves, : tops.shape[1]]
+    for start in range(0, len(todo), block):
+        chunk = todo[start : start + block]
+        blend = sp.csr_matrix(mix[chunk] @ scores)
+        local = np.repeat(np.arange(len(chunk)), np.diff(blend.indptr))
+        c = blend.indices.astype(np.int64)
+        tops[chunk] = keys_of(local, chunk, c, blend.data, keep, newer, 2 * keep)
+    return tops
 
 
 def _fill(i, ps, days, cat, need, taken, newer, groups: _Groups) -> list[int]:

@@ -100,7 +100,7 @@ def _url_checks(posts: Sequence[model.Post], site: Path) -> list[Problem]:
         for key in URL_FIELDS:
             values = fields.get(key)
             for value in values if isinstance(values, list | tuple) else (values,):
-                if value is not None and (why := check_url(value)):
+                if value is not None and (why := check_url(value, allow_relative=key == "image")):
                     where = post.line_of(key)
                     found.append(Problem(display_path(post.source, site), where, f"{key}: {why}"))
     return found

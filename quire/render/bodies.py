@@ -19,10 +19,19 @@ from quire.incremental.digest import digest
 from quire.incremental.fingerprints import template_digests
 from quire.incremental.memo import MISSING, Memo
 from quire.incremental.store import BuildCache
-from quire.model import Kind, Loaded, Post, PostView, Rendered, RenderedBody, Shortcode
+from quire.model import (
+    Kind,
+    Loaded,
+    Post,
+    PostView,
+    RelatedLists,
+    Rendered,
+    RenderedBody,
+    Shortcode,
+)
 from quire.parallel import parallel_map
 from quire.problems import Problem, display_path
-from quire.render import templates
+from quire.render import templates, views
 from quire.render.markdown import render_body
 from quire.render.shortcodes import ShortcodeError
 from quire.render.templates import precompile
@@ -113,9 +122,9 @@ class _RecordingCatalog(Mapping):
 
 
 def _body_of(ctx: BodyContext, post: Post) -> BodyOutcome:
-    views = ctx.related_views.get(post.slug, ()) if post.kind is Kind.POST else ()
+    relatives = ctx.related_views.get(post.slug, ()) if post.kind is Kind.POST else ()
     products = _RecordingCatalog(ctx.loaded.products)
-    renderer = shortcode_renderer(ctx.env, ctx.loaded.config, products, post, views)
+    renderer = shortcode_renderer(ctx.env, ctx.loaded.config, products, post, relatives)
     body, found = render_body(
         post.body,
         post.body_line,
@@ -197,7 +206,7 @@ class _Dependencies:
 def render_bodies(
     loaded: Loaded,
     env: jinja2.Environment,
-    related_slugs: Mapping[str, tuple[str, ...]],
+    related_lists: RelatedLists,
     light: Mapping[str, PostView],
     site: Path,
     cache: BuildCache | None = None,
@@ -206,7 +215,7 @@ def render_bodies(
 ) -> tuple[list[Rendered], list[Problem]]:
     """Every post's and page's body; bodies whose inputs did not change come from the cache."""
     related_views = {
-        slug: tuple(light[s] for s in slugs if s in light) for slug, slugs in related_slugs.items()
+        slug: views.related_views(light, pairs) for slug, pairs in related_lists.items()
     }
     ctx = BodyContext(loaded, env, MappingProxyType(related_views), site)
     everything = (*loaded.posts, *loaded.pages)

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 from feedgen.feed import FeedGenerator
 
 from quire.config import SiteConfig
-from quire.model import FeedJob, FeedSpec, PostView
+from quire.model import FeedJob, FeedSpec, OgImage, PostView
 from quire.render.templates import rebase_root_links
 
 
@@ -25,6 +25,7 @@ class FeedEntry:
     content_html: str
     author: str | None
     categories: tuple[str, ...]
+    image: OgImage | None = None  # the post's image (1200w variant): an enclosure
 
 
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
@@ -84,6 +85,10 @@ def _generator(
             fe.dc.dc_creator(_clean(author))
         for category in entry.categories:
             fe.category(term=_clean(category))
+        if rss and entry.image is not None:  # feedgen's Atom drops the link's rel: RSS only
+            url = entry.image.url
+            url = config.absolute(url) if url.startswith("/") else url
+            fe.enclosure(url, str(entry.image.length), entry.image.mime or "image/jpeg")
     return fg
 
 
@@ -107,6 +112,7 @@ def feed_entry(config: SiteConfig, v: PostView) -> FeedEntry:
         content_html=_absolute_links(str(v.content), config),
         author=v.author,
         categories=tuple(c.name for c in v.categories) + tuple(t.name for t in v.tags),
+        image=v.og_image,
     )
 
 

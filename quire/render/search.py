@@ -40,16 +40,20 @@ def plain_text(rendered_html: str) -> str:
 
 def fold(text: str) -> str:
     """Lower case without accents ('Café' -> 'cafe'), as search.js folds the query."""
+    if text.isascii():  # nothing to decompose: the per-character filter below costs ~20 ms a post
+        return text.lower()
     decomposed = unicodedata.normalize("NFD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def key_terms(text: str, limit: int = MAX_TERMS) -> list[str]:
     """The post's most frequent meaningful words, most frequent first (ties alphabetical)."""
-    counts = Counter(
-        w for w in _WORD.findall(fold(text)) if 2 < len(w) <= MAX_TERM_LENGTH and w not in _STOP
-    )
-    return [w for w, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:limit]]
+    counts = [
+        (-n, w)
+        for w, n in Counter(_WORD.findall(fold(text))).items()
+        if 2 < len(w) <= MAX_TERM_LENGTH and w not in _STOP
+    ]  # counted first, filtered per distinct word: the same terms, a third of the work
+    return [w for _, w in sorted(counts)[:limit]]
 
 
 def shorten(text: str, limit: int) -> str:

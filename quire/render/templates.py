@@ -69,13 +69,22 @@ def _unfolded(function):
 
 
 _ROOT_LINK = re.compile(r'(\s(?:href|src)=")/(?!/)')
+_SRCSET = re.compile(r'(\ssrcset=")([^"]*)"')
+_SRCSET_ROOT = re.compile(r"(^|,\s*)/(?!/)")
 
 
 def rebase_root_links(html_text: str, prefix: str) -> str:
-    """Root-relative links written in Markdown ("/posts/x/") follow a base_url sub folder or host."""
+    """Root-relative links written in Markdown ("/posts/x/") follow a base_url sub folder or
+    host; so do the URLs of a srcset (the image stage's <picture>)."""
     if prefix == "/":
         return html_text
-    return _ROOT_LINK.sub(lambda m: m.group(1) + prefix, html_text)
+    html_text = _ROOT_LINK.sub(lambda m: m.group(1) + prefix, html_text)
+    if "srcset=" not in html_text:
+        return html_text
+    return _SRCSET.sub(
+        lambda m: m.group(1) + _SRCSET_ROOT.sub(lambda u: u.group(1) + prefix, m.group(2)) + '"',
+        html_text,
+    )
 
 
 _TABLE = re.compile(r"<table\b.*?</table>", re.DOTALL)

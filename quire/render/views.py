@@ -11,7 +11,7 @@ from markupsafe import Markup
 from quire.config import MarkdownSettings, SiteConfig
 from quire.incremental.digest import digest
 from quire.index import taxonomy
-from quire.model import Kind, Link, Post, PostView, Rendered
+from quire.model import Kind, Link, Post, PostView, RelatedLists, Rendered
 from quire.render import templates
 from quire.render.markdown import smart_plain
 
@@ -32,6 +32,7 @@ def light_view(post: Post, markdown: MarkdownSettings = DEFAULT_MARKDOWN) -> Pos
         dek=smart_plain(post.dek, markdown),
         author=post.author,
         image=post.image,
+        og_image=post.og_image,
         draft=post.draft,
         params=post.params,
         tags=tuple(
@@ -45,16 +46,29 @@ def light_view(post: Post, markdown: MarkdownSettings = DEFAULT_MARKDOWN) -> Pos
     )
 
 
+def related_views(
+    light: Mapping[str, PostView], pairs: tuple[tuple[str, bool], ...]
+) -> tuple[PostView, ...]:
+    """The light views of a related list; a filled-up slot's view says `filled`."""
+    return tuple(
+        replace(light[s], filled=True, fingerprint=digest((light[s].fingerprint, "filled")))
+        if filled
+        else light[s]
+        for s, filled in pairs
+        if s in light
+    )
+
+
 def full_view(
     item: Rendered,
     light: Mapping[str, PostView],
-    related_slugs: Mapping[str, tuple[str, ...]],
+    related_lists: RelatedLists,
     config: SiteConfig,
 ) -> PostView:
     """A post as its own page sees it: with its body and related posts."""
     post = item.post
     is_post = post.kind is Kind.POST
-    related = tuple(light[s] for s in related_slugs.get(post.slug, ())) if is_post else ()
+    related = related_views(light, related_lists.get(post.slug, ())) if is_post else ()
     base = light[post.slug] if is_post else light_view(post, config.markdown)
     show_related = is_post and post.show_related and "related" not in item.body.shortcodes
     return replace(
