@@ -362,3 +362,19 @@ def test_loose_files_under_posts_published_but_not_a_drafts(site, tmp_path):
     assert code == 0, err
     assert (tmp_path / "o/posts/images/x.png").is_file()
     assert not list((tmp_path / "o").rglob("secret.png"))
+
+
+def test_pelican_save_as_page_keeps_its_relative_links_working(tmp_path):
+    src = tmp_path / "src"
+    write(src / "pelicanconf.py", 'SITENAME = "P"\n')
+    write(src / "content/images/g.png", "png")
+    write(
+        src / "content/pages/home.md",
+        "Title: Home\nsave_as: index.html\n\n"
+        '<img src="images/g.png" alt="g"> and [c](pages/c.html) and `images/x.png`\n',
+    )
+    report = import_pelican(src, tmp_path / "dst")
+    body = (tmp_path / "dst/content/pages/home.md").read_text()
+    assert 'src="/images/g.png"' in body and "](/pages/c.html)" in body
+    assert "`images/x.png`" in body
+    assert "save_as: index.html not kept" in report.render()

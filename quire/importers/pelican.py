@@ -319,6 +319,7 @@ class PelicanSource(Source):
         self.conf, self.lines = read_pelicanconf(src / CONF, log)
         self.content = src / str(self.conf.get("PATH", "content"))
         self.statics: dict[str, str] = {}
+        self.saved_at: dict[str, str] = {}  # doc.rel -> the file an explicit save_as wrote
         self.used: dict[str, set[str]] = {"post": set(), "page": set()}
 
     # ----------------------------------------------------------------------- site
@@ -545,7 +546,17 @@ class PelicanSource(Source):
         elif isinstance(given, str) and given.strip():
             url = "/" + out.pop("url").strip().lstrip("/")
             return url, ()
-        out.pop("save_as", None)
+        save_as = out.pop("save_as", None)
+        if isinstance(save_as, str) and save_as.strip():
+            # Pelican wrote this one elsewhere (save_as: index.html makes it the home page):
+            # its relative links were read from there; rewrite() makes them site paths
+            self.saved_at[shown] = "/" + save_as.strip().lstrip("/")
+            self.log.note(
+                shown,
+                None,
+                f"save_as: {save_as} not kept: the page is at its URL; relative links in it "
+                "now point where they pointed from there",
+            )
         prefix = "ARTICLE" if kind == "post" else "PAGE"
         date = common.parse_date(out.get("date")) or dt.datetime(1970, 1, 1)
         values = {
@@ -585,6 +596,8 @@ class PelicanSource(Source):
     def _links(self, doc: Doc, by_path: dict[str, Doc], permalink: str) -> Doc:
         """{static}/{filename}/{attach}/{tag}/{category} links become site paths where possible."""
         here = posixpath.dirname(common.rel(self.src / doc.rel, self.content))
+        if doc.rel in self.saved_at:
+            doc = common.with_body(doc, _rebase(doc.body, self.saved_at[doc.rel]))
 
         skip = code_ranges(doc.body)
 
@@ -629,6 +642,25 @@ class PelicanSource(Source):
             self.log.mapped["{filename} links -> site paths"] += 1
             return common.doc_url(by_path[resolved], permalink)
         return None
+
+
+_RELATIVE_REF = re.compile(
+    r"""((?:src|href)=["']|\]\()(?![a-z][\w+.-]*:|[/#{|]|\.\./)([^"')\s]+)"""
+)
+
+
+def _rebase(body: str, saved_as: str) -> str:
+    """Relative src/href/Markdown link targets -> site paths, resolved against the folder
+    of the file Pelican wrote (outside code)."""
+    folder = saved_as.rsplit("/", 1)[0] + "/"
+    skip = code_ranges(body)
+
+    def fix(m: re.Match) -> str:
+        if any(start <= m.start() < end for start, end in skip):
+            return m.group(0)
+        return m.group(1) + posixpath.normpath(folder + m.group(2))
+
+    return _RELATIVE_REF.sub(fix, body)
 
 
 _LINK = re.compile(
