@@ -261,7 +261,10 @@ def norm_text(fragment_html: str) -> str:
     if not fragment_html.strip():
         return ""
     root = lxml.html.fragment_fromstring(fragment_html, create_parent="div")
-    for bad in root.xpath("//script|//style|//noscript"):
+    # embeds are media, not article text: Hugo writes a player (an iframe), quire a
+    # click-to-load link (figure.embed) whose label would count as a difference
+    embeds = "//iframe|//figure[contains(concat(' ', @class, ' '), ' embed ')]"
+    for bad in root.xpath(f"//script|//style|//noscript|{embeds}"):
         bad.drop_tree()
     text = html.unescape(root.text_content())
     text = unicodedata.normalize("NFKC", text).translate(TYPO).replace("\u2026", "...")

@@ -32,14 +32,21 @@ class RelatedSettings:
 
 
 ENGINES = ("commonmark", "python-markdown")
+# Python-Markdown's own extensions ([markdown] extensions; others would need installing)
+PYMD_EXTENSIONS = ("abbr", "admonition", "attr_list", "codehilite", "def_list", "extra")
+PYMD_EXTENSIONS += ("fenced_code", "footnotes", "legacy_attrs", "legacy_em", "md_in_html")
+PYMD_EXTENSIONS += ("meta", "nl2br", "sane_lists", "smarty", "tables", "toc", "wikilinks")
 
 
 @dataclass(frozen=True)
 class MarkdownSettings:
-    """site.toml [markdown]: which engine renders bodies, and smart punctuation."""
+    """site.toml [markdown]: which engine renders bodies, smart punctuation, the
+    python-markdown extensions (as Pelican's MARKDOWN names them) and code line numbers."""
 
     engine: str = "commonmark"  # CommonMark + GFM (pyromark); or "python-markdown"
     smart: bool = True
+    extensions: tuple[str, ...] = ()
+    line_numbers: bool = False
 
 
 @dataclass(frozen=True)
@@ -123,22 +130,27 @@ def _timezone(v: Any) -> str | None:
     return None
 
 
-PERMALINK_PLACEHOLDERS = ("slug", "year", "month", "day")
+PERMALINK_PLACEHOLDERS = ("slug", "year", "month", "day", "section", "category", "filename")
 
 
 def _permalink(v: Any) -> str | None:
-    if not isinstance(v, str) or "{slug}" not in v:
-        return "must be a path pattern containing {slug}, e.g. /{year}/{month}/{slug}/"
-    unknown = set(re.findall(r"\{([^{}]*)\}", v)) - set(PERMALINK_PLACEHOLDERS)
-    if unknown:
+    if not isinstance(v, str) or ("{slug}" not in v and "{filename}" not in v):
         return (
-            f"unknown placeholder {{{sorted(unknown)[0]}}}: only {{slug}}, {{year}}, {{month}} "
-            "and {day} are allowed, with no format specs or attributes"
+            "must be a path pattern containing {slug} or {filename}, e.g. /{year}/{month}/{slug}/"
         )
-    if "{" in re.sub(r"\{(slug|year|month|day)\}", "", v).replace("}", "{"):
-        return "unbalanced { or } (only {slug}, {year}, {month} and {day} are allowed)"
     if ".." in v or "\\" in v:
         return "must not contain '..' or backslashes"
+    # only {name} with a documented name: no format specs, attributes, indexes or stray braces
+    bare = re.sub(r"\{(\w+)\}", lambda m: "" if m.group(1) in PERMALINK_PLACEHOLDERS else "\0", v)
+    if "\0" in bare or "{" in bare or "}" in bare:
+        bad = next(
+            m.group(0)
+            for m in re.finditer(r"\{[^{}]*\}?|\}", v)
+            if m.group(0).strip("{}") not in PERMALINK_PLACEHOLDERS
+        )
+        return f"unknown placeholder {bad} (use {', '.join(PERMALINK_PLACEHOLDERS)})"
+    if not re.fullmatch(r"[\w./~-]*", bare):
+        return "may hold letters, digits, '/', '.', '-', '_' and placeholders only"
     return None
 
 
@@ -195,13 +207,23 @@ RELATED_SCHEMA: dict[str, Callable[[Any], str | None]] = {
     ),
     "weights": _table,
 }
+WEIGHT_KEYS = ("text", "tags", "category", "date")
 MARKDOWN_SCHEMA: dict[str, Callable[[Any], str | None]] = {
     "engine": lambda v: (
         None if v in ENGINES else f"must be one of {', '.join(repr(e) for e in ENGINES)}"
     ),
     "smart": lambda v: None if isinstance(v, bool) else "must be true or false",
+    "extensions": lambda v: (
+        None
+        if isinstance(v, list)
+        and all(
+            isinstance(x, str) and x.removeprefix("markdown.extensions.") in PYMD_EXTENSIONS
+            for x in v
+        )
+        else f"must be a list of Python-Markdown's extensions ({', '.join(PYMD_EXTENSIONS)})"
+    ),
+    "line_numbers": lambda v: None if isinstance(v, bool) else "must be true or false",
 }
-WEIGHT_KEYS = ("text", "tags", "category", "date")
 
 DEFAULT_MENU = (
     MenuItem("Home", "/"),
@@ -310,7 +332,7 @@ def _markdown_settings(
         elif error := check(value):
             problems.append(Problem(shown, line, f"'markdown.{key}' {error}"))
         else:
-            values[key] = value
+            values[key] = tuple(value) if key == "extensions" else value
     return MarkdownSettings(**values)
 
 

@@ -65,6 +65,7 @@ class Post:
     show_related: bool = True
     params: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
     url: str = "/"
+    aliases: tuple[str, ...] = ()  # old site paths that redirect here
     field_lines: Mapping[str, int] = field(default_factory=lambda: MappingProxyType({}))
     fingerprint: bytes = b""  # digest of the file and read settings it was parsed from
     og_image: OgImage | None = None  # set by the image stage (quire/images)

@@ -119,17 +119,26 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
 
     site_views = SiteViews.of(rendered, light, related, config)
     pages = plan.page_jobs(config, *site_views.for_pages())
+    sources = (*loaded.posts, *loaded.pages)
+    redirects = plan.redirect_jobs(config, sources)
+    ProblemList(plan.redirect_problems(sources, pages, site)).raise_errors(options.strict)
     feed_jobs = plan.feed_jobs(config, site_views.posts, site_views.tags, site_views.categories)
     watch.lap("views and fingerprints")
 
     staged = output.stage(options.output_dir, site / CACHE_DIR)
     try:
-        rendered_pages = _write_pages(staged, env, pages, cache, config, workers, options)
+        rendered_pages = _write_pages(
+            staged, env, [*pages, *redirects], cache, config, workers, options
+        )
         watch.lap("pages")
         _write_search(staged, site_views.posts, cache)
         _write_feeds(staged, config, feed_jobs, cache, workers)
         staged.write("sitemap.xml", plan.sitemap_xml(config, plan.sitemap_urls(pages)))
-        staged.write("robots.txt", plan.ROBOTS.format(sitemap=config.absolute("/sitemap.xml")))
+        if not (site / "content" / "robots.txt").is_file():  # the site's own wins
+            robots = plan.ROBOTS.format(sitemap=config.absolute("/sitemap.xml"))
+            staged.write("robots.txt", robots)
+        if redirects_text := plan.redirects_file(config, sources):
+            staged.write("_redirects", redirects_text)
         images.publish(staged, pictures)
         for path, source in static:
             staged.copy(path, source)
@@ -159,7 +168,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         seconds=time.perf_counter() - started,
         warnings=(*cache_warnings, *warnings),  # the cache first: it explains the rest
         rendered=rendered_pages,
-        cached=len(pages) - rendered_pages,
+        cached=len(pages) + len(redirects) - rendered_pages,
         stages=tuple(watch.laps),
         images_encoded=pictures.encoded,
     )

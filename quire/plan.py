@@ -12,10 +12,56 @@ from quire.config import SiteConfig
 from quire.files import site_files
 from quire.index import taxonomy
 from quire.model import Feed, FeedJob, FeedSpec, Kind, PageInfo, PageJob, Post, PostView
+from quire.problems import Problem, display_path
+from quire.urls import output_file, own_path
 
 
 def _index_path(url: str) -> str:
-    return url.strip("/") + "/index.html" if url.strip("/") else "index.html"
+    """The output file of a site path: /a/b/ -> a/b/index.html, /a/b.html -> a/b.html."""
+    return output_file(url)
+
+
+def redirect_jobs(config: SiteConfig, posts: Sequence[Post]) -> list[PageJob]:
+    """A small page at each alias of each post or page, sending readers and crawlers on."""
+    jobs = []
+    for post in posts:
+        for alias in post.aliases:
+            info = _info(config, post.title, post.url, "redirect")
+            target = config.absolute(post.url)
+            jobs.append(
+                PageJob(_index_path(alias), "redirect.html", {"target": target, "page": info})
+            )
+    return jobs
+
+
+def redirect_problems(posts: Sequence[Post], jobs: Sequence[PageJob], site: Path) -> list[Problem]:
+    """An alias that would overwrite a real page, quire's own pages or another alias."""
+    taken = {job.path: job for job in jobs}
+    seen: dict[str, Post] = {}
+    found = []
+    for post in posts:
+        shown = display_path(post.source, site)
+        for alias in post.aliases:
+            path = _index_path(alias)
+            line = post.line_of("aliases")
+            if path in taken or own_path(alias):
+                what = own_path(alias) or taken[path].context["page"].url
+                found.append(Problem(shown, line, f"alias {alias} collides with the page {what}"))
+            elif path in seen and seen[path] is not post:
+                other = display_path(seen[path].source, site)
+                found.append(Problem(shown, line, f"alias {alias} is also an alias in {other}"))
+            seen[path] = post
+    return found
+
+
+def redirects_file(config: SiteConfig, posts: Sequence[Post]) -> str:
+    """Netlify / Cloudflare Pages `_redirects`: one `old new 301` line per alias."""
+    lines = [
+        f"{config.relative(alias)} {config.relative(post.url)} 301"
+        for post in posts
+        for alias in post.aliases
+    ]
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def _site_feeds(config: SiteConfig) -> tuple[Feed, ...]:
@@ -195,10 +241,20 @@ def static_files(site: Path, posts: Sequence[Post]) -> list[tuple[str, Path]]:
         # the README `quire init` leaves in theme/ says how overriding works: not a page
         found.extend((rel, path) for path, rel in site_files(theme) if rel not in THEME_NOTES)
     content_dir = site / "content"
-    for path, rel in site_files(content_dir):
+    files = list(site_files(content_dir))
+    # every Markdown file's own folder (drafts' too: their files wait with them)
+    bundles = {
+        path.parent if path.name == "index.md" else path.with_suffix("")
+        for path, _ in files
+        if path.suffix == ".md"
+    }
+    for path, rel in files:
         top = rel.split("/", 1)[0]
-        if rel == "products.yaml" or top in ("posts", "pages") or path.suffix == ".md":
+        if rel == "products.yaml" or path.suffix == ".md":
             continue
+        if top in ("posts", "pages") and any(p in bundles for p in path.parents):
+            continue  # published next to its post, below
+        # other files under posts/ and pages/ (posts/images/x.png) keep their path, as in Hugo
         found.append((rel, path))
     # a bundle (SLUG/index.md) or a folder named like the post: its files go next to its page
     for post in posts:
@@ -206,9 +262,11 @@ def static_files(site: Path, posts: Sequence[Post]) -> list[tuple[str, Path]]:
         folder = post.source.parent if bundle else post.source.with_suffix("")
         if folder.is_dir() and (bundle or folder != site / "content" / "posts"):
             base = post.url.strip("/")
+            if base.endswith(".html"):  # a file URL: its bundle files sit beside it
+                base = base.rsplit("/", 1)[0] if "/" in base else ""
             for path, rel in site_files(folder, within=content_dir):
                 if path.suffix != ".md":
-                    found.append((f"{base}/{rel}", path))
+                    found.append((f"{base}/{rel}" if base else rel, path))
     return found
 
 

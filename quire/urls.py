@@ -49,3 +49,25 @@ def _bad_url_char(c: str) -> bool:
         return True
     # control (Cc), format (Cf: zero-width, bidi), surrogate, unassigned, private use
     return unicodedata.category(c) in ("Cc", "Cf", "Cs", "Cn", "Co")
+
+
+def output_file(url: str) -> str:
+    """The output file of a site path: /a/b/ -> a/b/index.html, /a/b.html -> a/b.html."""
+    if url.endswith(".html"):
+        return url.lstrip("/")
+    return url.strip("/") + "/index.html" if url.strip("/") else "index.html"
+
+
+# Site paths quire writes itself besides posts and pages: a post, page or alias may not
+# take them (read/ reports a post or page that does, plan.redirect_problems an alias).
+OWN_PATHS = ("index.html", "search/", "tags/", "categories/", "archive/", "page/", "404.html")
+OWN_PATHS += ("feed.xml", "atom.xml", "sitemap.xml", "robots.txt", "_redirects")
+
+
+def own_path(url: str) -> str | None:
+    """The quire page a site path would overwrite (None: the path is free)."""
+    path = output_file(url)
+    for own in OWN_PATHS:
+        if path == own or (own.endswith("/") and path.startswith(own)):
+            return "/" + own
+    return None

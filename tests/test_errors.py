@@ -79,8 +79,8 @@ def test_unparseable_date_names_its_line(good):
 
 
 def test_unknown_shortcode_names_its_line(good):
-    post(good[0], "sc", "SC", "2024-02-01", "One.\n\nTwo.\n\n{{< tweet 123 >}}")
-    stderr = fails_with(good, "unknown shortcode 'tweet'")
+    post(good[0], "sc", "SC", "2024-02-01", "One.\n\nTwo.\n\n{{< mastodon 123 >}}")
+    stderr = fails_with(good, "unknown shortcode 'mastodon'")
     assert "content/posts/sc.md:10:" in stderr
 
 

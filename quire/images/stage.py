@@ -74,6 +74,8 @@ def site_key(src: str, base: str = "/") -> str | None:
     if not path:
         return None
     if not path.startswith("/"):
+        if base.endswith(".html"):  # a page that is a file (/2020/x.html): its folder
+            base = base.rsplit("/", 1)[0] + "/"
         path = posixpath.join(base if base.endswith("/") else base + "/", path)
     path = posixpath.normpath(path)
     return path if path.startswith("/") else "/" + path

@@ -33,26 +33,30 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import posixpath
 import re
 import shutil
 import tomllib
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from quire import defaults
 from quire.config import DEFAULT_PERMALINK, SCHEMA
 from quire.files import site_files
 from quire.index.taxonomy import slugify
 from quire.problems import Problem, key_lines
-from quire.read.content import parse_date, post_url
+from quire.read.content import clean_site_path, parse_date, post_url, slug_for
+from quire.urls import own_path
 
 MARKDOWN_EXTS = {".md", ".markdown", ".mdown", ".mkd", ".mkdn"}
 OTHER_MARKUP_EXTS = {".rst", ".adoc", ".asciidoc", ".org", ".pandoc", ".pdc", ".ipynb"}
-QUIRE_SHORTCODES = {"buy", "related"}
+# the shortcodes quire ships (quire/defaults/templates/shortcodes/)
+QUIRE_SHORTCODES = {p.stem for p in (defaults.TEMPLATES / "shortcodes").glob("*.html")}
 FIELD_ORDER = ("title", "date", "updated", "slug", "tags", "category", "categories", "summary")
 FIELD_ORDER += ("draft", "author", "image")
 
@@ -128,6 +132,8 @@ class Doc:
     body: str
     body_line: int
     bundle: Path | None = None
+    source_url: str | None = None  # the URL the source generator published it at
+    aliases: tuple[str, ...] = ()  # other URLs it answered at (Hugo aliases, a SAVE_AS)
 
 
 def prepare(src: Path, dst: Path, force: bool) -> tuple[Path, Path]:
@@ -339,12 +345,90 @@ def unique_name(name: str, used: set[str], prefix: str, rel: str, log: Log) -> s
 
 
 def doc_url(doc: Doc, permalink: str) -> str:
+    """The URL quire will give the written document (its `url:` if it has one)."""
+    if doc.meta.get("url"):
+        path, _ = clean_site_path(doc.meta["url"])
+        if path:
+            return path
+    return quire_url(doc, permalink)
+
+
+def quire_url(doc: Doc, permalink: str) -> str:
+    """The URL quire's permalink gives the written document, ignoring its `url:`."""
     date = parse_date(doc.meta.get("date")) if doc.kind == "post" else None
-    return post_url(doc.kind, slugify(doc.meta.get("slug") or doc.name), date, permalink)
+    categories = string_list(doc.meta.get("categories") or doc.meta.get("category"), False)
+    return post_url(
+        doc.kind,
+        slug_for(doc.meta.get("slug"), doc.name),
+        date,
+        permalink,
+        category=slugify(categories[0]) if categories else "",
+        filename=doc.name,
+    )
+
+
+def site_image(value: Any, base_url: str | None) -> Any:
+    """An image field as quire accepts it: relative paths resolved against `base_url` (the
+    post's own folder URL, for a bundle) or else the site root, as themes print them;
+    protocol-relative //host/x becomes https://host/x."""
+    if not isinstance(value, str) or not value.strip():
+        return value
+    text = value.strip()
+    if text.startswith("//"):
+        return "https:" + text
+    if text.startswith(("/", "http://", "https://", "data:")) or ":" in text.split("/")[0]:
+        return text
+    base = base_url if base_url and base_url.endswith("/") else "/"
+    return posixpath.normpath(base + text.removeprefix("./"))
 
 
 def with_body(doc: Doc, body: str) -> Doc:
-    return Doc(doc.rel, doc.kind, doc.name, doc.meta, body, doc.body_line, doc.bundle)
+    return replace(doc, body=body)
+
+
+def keep_urls(docs: list[Doc], permalink: str, log: Log) -> list[Doc]:
+    """Every document keeps the URL its generator published it at: `url:` where quire's
+    permalink would give another; its other URLs (and a URL that had to change) become
+    `aliases:`, each a redirect page."""
+    out = []
+    taken: set[str] = set()
+    for doc in docs:
+        meta = dict(doc.meta)
+        meta.pop("url", None)
+        default = quire_url(replace(doc, meta=meta), permalink)
+        url = doc.source_url or default
+        aliases = list(doc.aliases)
+        if own := own_path(url):
+            moved = _free_url(url, taken)
+            message = f"URL {url} is taken by quire's own page {own}: moved to {moved}"
+            log.note(doc.rel, None, message + " (no redirect: quire's page stays there)")
+            url = moved
+        if url in taken:
+            moved = _free_url(url, taken)
+            log.note(doc.rel, None, f"URL {url} is another document's too: moved to {moved}")
+            url = moved
+        taken.add(url)
+        if url != default:
+            meta["url"] = url
+            log.mapped["URL kept as the source published it -> url:"] += 1
+        aliases = [a for a in dict.fromkeys(aliases) if a != url and not own_path(a)]
+        if aliases:
+            meta["aliases"] = aliases
+            log.mapped["old URLs -> aliases: (redirect pages)"] += len(aliases)
+        else:
+            meta.pop("aliases", None)
+        out.append(replace(doc, meta=meta))
+    return out
+
+
+def _free_url(url: str, taken: set[str]) -> str:
+    stem, html = (url[:-5], ".html") if url.endswith(".html") else (url.rstrip("/"), "/")
+    n = 1
+    candidate = f"{stem}-page{html}"
+    while candidate in taken or own_path(candidate):
+        n += 1
+        candidate = f"{stem}-page-{n}{html}"
+    return candidate
 
 
 # --------------------------------------------------------------------------- the skeleton
@@ -413,7 +497,8 @@ def run_import(
     source = source_class(src, dst, log)
     site = source.site()
     permalink = site.get("permalink", DEFAULT_PERMALINK)
-    docs = source.rewrite(source.documents(), permalink)
+    docs = keep_urls(source.documents(), permalink, log)
+    docs = source.rewrite(docs, permalink)
     write_docs(dst, docs, log)
     source.data()
     for folder in source.static_folders():

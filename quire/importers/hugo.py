@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import posixpath
 import re
@@ -89,7 +90,7 @@ _SITE = (
 )
 _SITE_HANDLED = {"title", "baseurl", "pagination", "paginate", "languagecode", "params"}
 _SITE_HANDLED |= {"defaultcontentlanguage", "timezone", "author", "permalinks", "menu", "menus"}
-_SITE_HANDLED |= {"related", "taxonomies", "contentdir"}
+_SITE_HANDLED |= {"related", "taxonomies", "contentdir", "permalinks", "uglyurls", "markup"}
 
 
 # --------------------------------------------------------------------------- front matter
@@ -134,8 +135,6 @@ _FIELDS |= {
     "images": _images,
 }
 _IGNORED_FIELDS = {
-    "url": common.URL_FROM_SLUG,
-    "aliases": "quire writes no redirects",
     "layout": common.ONE_TEMPLATE,
     "type": common.ONE_TEMPLATE,
     "weight": "quire orders posts by date",
@@ -149,6 +148,32 @@ _IGNORED_FIELDS = {
     "translationkey": common.ONE_LANGUAGE,
     "resources": "bundle files are copied; resource metadata is not",
 }
+
+
+_IMAGE_KEYS = ("image", "cover", "thumbnail", "featured_image", "featureimage")
+
+
+def _urlize(text: str) -> str:
+    """Hugo's path sanitising: spaces to '-', no characters a path may not hold, lower case."""
+    text = re.sub(r"\s+", "-", text.strip())
+    return re.sub(r"[^\w.~+-]", "", text).lower()
+
+
+def _alias_path(alias: str, url: str) -> str:
+    """Hugo resolves an alias without a leading / against the page's folder."""
+    if alias.startswith("/"):
+        return alias
+    base = url if url.endswith("/") else url.rsplit("/", 1)[0] + "/"
+    return posixpath.normpath(posixpath.join(posixpath.dirname(base.rstrip("/")), alias)) + (
+        "/" if alias.endswith("/") else ""
+    )
+
+
+_ONE_DIGIT_HOUR = re.compile(r"^(\d{4}-\d{2}-\d{2}[T ])(\d)(:\d{2})")
+
+
+def _one_digit_hour(text: str) -> str:
+    return _ONE_DIGIT_HOUR.sub(r"\g<1>0\2\3", text.strip())
 
 
 def _is_leaf_bundle(folder: Path) -> bool:
@@ -186,6 +211,7 @@ class HugoSource(Source):
         self._menu(_ci(config, "menus") or _ci(config, "menu"), site)
         self._related(_ci(config, "related"), site)
         self._taxonomies(_ci(config, "taxonomies"))
+        self._markup(_ci(config, "markup"), site)
         for key in config:
             if key.lower() not in _SITE_HANDLED:
                 why = "not used by quire" if key.lower() in _CONFIG_IGNORED else "not mapped"
@@ -242,6 +268,19 @@ class HugoSource(Source):
             return
         out = "/" + out.strip("/") + "/"
         common.site_value("permalink", out, where, None, self.log, site, "permalinks.posts")
+
+    def _markup(self, markup: Any, site: dict) -> None:
+        """Hugo renders with Goldmark (CommonMark, typographer on); code line numbers from
+        markup.highlight.lineNos."""
+        table: dict[str, Any] = {"engine": "commonmark"}
+        goldmark = _ci(markup, "goldmark")
+        typographer = _ci(_ci(goldmark, "extensions"), "typographer")
+        if typographer is False or _ci(typographer, "disable") is True:
+            table["smart"] = False
+        if _ci(_ci(markup, "highlight"), "linenos") is True:
+            table["line_numbers"] = True
+            self.log.mapped[f"{self.config_name}: markup.highlight.lineNos -> line_numbers"] += 1
+        site["markdown"] = table
 
     def _menu(self, menus: Any, site: dict) -> None:
         main = _ci(menus, "main") if isinstance(menus, dict) else None
@@ -360,6 +399,7 @@ class HugoSource(Source):
         if mapped is None:
             return None
         out = mapped.meta
+        self._fix_date(out, shown, mapped.lines)
         common.check_dates(out, shown, mapped.lines, log)
         bundle = path.stem == "index"
         stem = path.parent.name if bundle else path.stem
@@ -370,12 +410,94 @@ class HugoSource(Source):
         kind = "post" if in_section and "date" in out else "page"
         section = inner.parts[0] if in_section else ""
         self._report_kind(kind, section, shown)
-        name = slugify(str(out.get("slug") or stem))
+        url = self.url_of(out, inner, stem)
+        name = common.slug_for(out.get("slug"), stem) or slugify(stem) or "untitled"
         name = common.unique_name(name, self.used[kind], slugify(section), shown, log)
-        if "slug" in out and slugify(str(out["slug"])) != name:
+        if "slug" in out and common.slug_for(out["slug"], stem) != name:
+            log.note(shown, mapped.lines.get("slug"), f"slug {out['slug']!r} written as {name!r}")
             out["slug"] = name
+        aliases = tuple(
+            _alias_path(a, url) for a in common.string_list(out.pop("aliases", None), False)
+        )
+        self._relative_images(out, url if bundle else None, shown, mapped.lines)
         bundle_dir = path.parent if bundle else None
-        return Doc(shown, kind, name, out, mapped.body, mapped.body_line, bundle_dir)
+        return Doc(shown, kind, name, out, mapped.body, mapped.body_line, bundle_dir, url, aliases)
+
+    def _fix_date(self, out: dict, shown: str, lines: dict[str, int]) -> None:
+        """Dates Hugo reads that quire's reader would refuse: one-digit hours, Unix times."""
+        for key in ("date", "updated"):
+            value = out.get(key)
+            if isinstance(value, int) and not isinstance(value, bool):
+                year = value if 1000 <= value <= 9998 else None
+                fixed = f"{year}-01-01" if year else dt.datetime.fromtimestamp(value, dt.UTC)
+                out[key] = fixed
+                self.log.note(
+                    shown,
+                    lines.get(key),
+                    f"{key}: {value} (a number; Hugo reads it as a Unix time) imported as "
+                    f"{fixed if isinstance(fixed, str) else fixed.isoformat()}",
+                )
+            elif isinstance(value, str) and (fixed := _one_digit_hour(value)) != value:
+                out[key] = fixed
+                self.log.mapped[f"{key} with a one-digit hour -> ISO 8601"] += 1
+
+    def _relative_images(self, out: dict, bundle_url: str | None, shown: str, lines) -> None:
+        """cover:/image:/thumbnail: relative to the post (a bundle) or the site root."""
+        for key in _IMAGE_KEYS:
+            value = out.get(key)
+            fixed = common.site_image(value, bundle_url)
+            if fixed != value:
+                out[key] = fixed
+                self.log.mapped[f"relative {key}: -> site path"] += 1
+
+    def url_of(self, out: dict, inner: Path, stem: str) -> str:
+        """The URL Hugo publishes a page at: url:, else the section's permalink pattern,
+        else /section/slug-or-file/ (uglyURLs: .html); paths lower-cased, as Hugo does."""
+        ugly = _ci(self.config, "uglyurls") is True
+        if isinstance(out.get("url"), str) and out["url"].strip():
+            url = "/" + out.pop("url").strip().lstrip("/")
+            return url.lower() if "." in url.rsplit("/", 1)[-1] else url.rstrip("/").lower() + "/"
+        bundle = inner.name.rsplit(".", 1)[0] == "index"
+        folders = inner.parts[:-2] if bundle else inner.parts[:-1]
+        section = folders[0] if folders else ""
+        pattern = self._pattern(section) if section else None
+        slug = out.get("slug")
+        if pattern is None:
+            last = _urlize(str(slug) if slug else stem)
+            url = "/" + "/".join([*(_urlize(f) for f in folders), last])
+            return url + ".html" if ugly else url + "/"
+        date = common.parse_date(out.get("date")) or dt.datetime(1970, 1, 1)
+        title = _urlize(str(out.get("title", "")))
+        values = {
+            "year": f"{date.year:04d}",
+            "month": f"{date.month:02d}",
+            "monthname": date.strftime("%B").lower(),
+            "day": f"{date.day:02d}",
+            "weekday": str(date.isoweekday() % 7),
+            "yearday": str(date.timetuple().tm_yday),
+            "section": _urlize(section),
+            "sections": "/".join(_urlize(f) for f in folders),
+            "title": title,
+            "slug": _urlize(str(slug)) if slug else title,
+            "filename": _urlize(stem),
+            "contentbasename": _urlize(stem),
+            "slugorfilename": _urlize(str(slug) if slug else stem),
+            "slugorcontentbasename": _urlize(str(slug) if slug else stem),
+        }
+        url = re.sub(r":(\w+)", lambda m: values.get(m.group(1).lower(), m.group(0)), pattern)
+        url = "/" + re.sub(r"/+", "/", url).strip("/")
+        if ugly and pattern.endswith("/"):
+            return url + ".html"
+        return url if "." in url.rsplit("/", 1)[-1] else url + "/"
+
+    def _pattern(self, section: str) -> str | None:
+        permalinks = _ci(self.config, "permalinks")
+        if not isinstance(permalinks, dict):
+            return None
+        page = _ci(permalinks, "page")
+        pattern = _ci(page, section.lower()) if isinstance(page, dict) else None
+        pattern = pattern or _ci(permalinks, section.lower())
+        return pattern if isinstance(pattern, str) else None
 
     def _report_kind(self, kind: str, section: str, shown: str) -> None:
         if section and kind == "page":
@@ -389,7 +511,11 @@ class HugoSource(Source):
 
     def rewrite(self, docs: list[Doc], permalink: str) -> list[Doc]:
         refs = _ref_index(docs, permalink)
-        return [_shortcodes(doc, refs, self.log) for doc in docs]
+        unknown: dict[str, tuple[str, int]] = {}
+        closers: set[str] = set()
+        out = [_shortcodes(doc, refs, self.log, unknown, closers) for doc in docs]
+        write_passthroughs(self.dst, unknown, closers, self.log)
+        return out
 
     # ----------------------------------------------------------------------- folders
 
@@ -440,15 +566,6 @@ class HugoSource(Source):
                     "not imported: Go templates and assets do not carry over; "
                     "quire uses its own theme",
                 )
-        for folder in ("layouts/shortcodes", "layouts/_shortcodes"):
-            found = sorted((self.src / folder).glob("*.html"))
-            for path in (p for p in found if p.stem not in common.QUIRE_SHORTCODES):
-                self.log.note(
-                    self.rel(path),
-                    None,
-                    f"shortcode template '{path.stem}' not converted; write "
-                    f"templates/shortcodes/{path.stem}.html (Jinja) in the new site",
-                )
 
 
 def _parse_config(suffix: str, text: str) -> Any:
@@ -476,8 +593,8 @@ def _menu_item(entry: dict) -> dict | None:
 # --------------------------------------------------------------------------- shortcodes
 
 _SHORTCODE = re.compile(
-    r"\{\{(?P<o>[<%])\s*highlight\s+(?P<lang>[\w+#-]+)[^}]*?[>%]\}\}\n?(?P<code>.*?)"
-    r"\{\{[<%]\s*/highlight\s*[>%]\}\}"
+    r"\{\{(?P<o>[<%])\s*highlight\s+(?P<lang>[\w+#-]+)(?P<opts>[^}]*?)[>%]\}\}\n?(?P<code>.*?)"
+    r"\{\{[<%]\s*/\s*highlight\s*[>%]\}\}"
     r"|\{\{(?P<open>[<%])\s*(?P<close>/?)\s*(?P<name>[A-Za-z0-9_][\w/.-]*)(?P<args>.*?)\s*[>%]\}\}",
     re.S,
 )
@@ -508,20 +625,15 @@ def _find_ref(refs: dict[str, str], key: str) -> str | None:
     return url or (refs.get(posixpath.basename(posixpath.splitext(key)[0])) if key else None)
 
 
-def _figure(args: str, log: Log) -> str | None:
-    attrs = {
-        a.group(1).lower(): a.group(2) or a.group(3) or a.group(4) for a in _ATTR.finditer(args)
-    }
-    if not attrs.get("src"):
-        return None
-    log.mapped["{{< figure >}} -> Markdown image"] += 1
-    alt = (attrs.get("alt") or attrs.get("caption") or "").replace("]", "")
-    image = f"![{alt}]({attrs['src']})"
-    return image + (f"\n*{attrs['caption']}*" if attrs.get("caption") else "")
-
-
-def _shortcodes(doc: Doc, refs: dict[str, str], log: Log) -> Doc:
-    """Keep buy/related, turn figure/highlight/ref into Markdown, report the rest by line."""
+def _shortcodes(
+    doc: Doc,
+    refs: dict[str, str],
+    log: Log,
+    unknown: dict[str, tuple[str, int]],
+    closers: set[str],
+) -> Doc:
+    """Keep the shortcodes quire ships, turn highlight into fences and ref into site paths,
+    collect the others (`unknown`: name -> first use) for passthrough templates."""
 
     def line_of(pos: int) -> int:
         return doc.body_line + doc.body.count("\n", 0, pos)
@@ -545,23 +657,52 @@ def _shortcodes(doc: Doc, refs: dict[str, str], log: Log) -> Doc:
             return m.group(0)  # quire leaves shortcodes in code alone too
         if m.group("code") is not None:
             log.mapped["{{< highlight >}} -> fenced code block"] += 1
+            if opts := m.group("opts").strip().strip("\"'"):
+                message = f"highlight options {opts!r} dropped (quire's fenced code has none)"
+                log.note(doc.rel, line_of(m.start()), message)
             code = m.group("code")
             return f"```{m.group('lang')}\n{code}{'' if code.endswith(chr(10)) else chr(10)}```"
         name = m.group("name")
-        if m.group("close") or name in common.QUIRE_SHORTCODES:
-            if name in common.QUIRE_SHORTCODES:
-                log.mapped[f"{{{{< {name} >}}}} kept"] += 1
-            return m.group(0)
-        if name == "figure" and (image := _figure(m.group("args"), log)) is not None:
-            return image
-        if name in ("ref", "relref"):
+        if name in ("ref", "relref") and not m.group("close"):
             return ref(m, name)
-        log.note(
-            doc.rel,
-            line_of(m.start()),
-            f"shortcode '{name}' kept but quire has no such shortcode: add "
-            f"templates/shortcodes/{name}.html or edit the post (the build stops on it)",
-        )
+        if m.group("close"):
+            closers.add(name)
+        elif name in common.QUIRE_SHORTCODES:
+            log.mapped[f"{{{{< {name} >}}}} kept (quire ships it)"] += 1
+        else:
+            unknown.setdefault(name, (doc.rel, line_of(m.start())))
         return m.group(0)
 
     return common.with_body(doc, _SHORTCODE.sub(replace, doc.body))
+
+
+_PASSTHROUGH_BLOCK = """{{#- Written by `quire import hugo`: Hugo's '{name}' shortcode has no quire
+    equivalent yet; this shows its inner content as it is. Restyle it as you like. -#}}
+<div class="shortcode shortcode--{name}">{{{{ inner or "" }}}}</div>
+"""
+_PASSTHROUGH_INLINE = """{{#- Written by `quire import hugo`: Hugo's '{name}' shortcode has no quire
+    equivalent yet; this shows a visible placeholder. Write the real template here. -#}}
+<span class="shortcode shortcode--{name}">[{name}{{% for a in args %}} {{{{ a }}}}{{% endfor %}}]</span>
+"""
+
+
+def write_passthroughs(
+    dst: Path, unknown: dict[str, tuple[str, int]], closers: set[str], log: Log
+) -> None:
+    """A template for each shortcode quire does not ship, so the site builds; reported."""
+    folder = dst / "templates" / "shortcodes"
+    for name, (rel, line) in sorted(unknown.items()):
+        if not re.fullmatch(r"[A-Za-z_][\w-]*", name):
+            log.note(rel, line, f"shortcode '{name}': no template written (not a file name)")
+            continue
+        paired = name in closers
+        folder.mkdir(parents=True, exist_ok=True)
+        text = (_PASSTHROUGH_BLOCK if paired else _PASSTHROUGH_INLINE).format(name=name)
+        (folder / f"{name}.html").write_text(text, encoding="utf-8")
+        what = "shows its inner content" if paired else "shows a placeholder"
+        log.note(
+            rel,
+            line,
+            f"shortcode '{name}' has no quire equivalent: wrote templates/shortcodes/{name}.html "
+            f"({what}); restyle it",
+        )

@@ -9,15 +9,17 @@ import ast
 import datetime as dt
 import posixpath
 import re
+import unicodedata
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from quire.config import SCHEMA
+from quire.config import PYMD_EXTENSIONS, SCHEMA
 from quire.files import site_files
 from quire.importers import common
 from quire.importers.common import Doc, Fields, ImportReport, Log, Rule, Source
 from quire.index.taxonomy import slugify
+from quire.render.shortcodes import code_ranges
 
 CONF = "pelicanconf.py"
 _SITE_KEYS = {
@@ -32,7 +34,25 @@ _SITE_KEYS = {
 }
 _USED = {"PATH", "PAGE_PATHS", "ARTICLE_PATHS", "STATIC_PATHS", "ARTICLE_URL", "ARTICLE_SAVE_AS"}
 _USED |= {"MENUITEMS", "USE_FOLDER_AS_CATEGORY", "SLUGIFY_SOURCE", "PAGE_EXCLUDES"}
-_USED |= {"ARTICLE_EXCLUDES"}
+_USED |= {"ARTICLE_EXCLUDES", "PAGE_URL", "PAGE_SAVE_AS", "DEFAULT_CATEGORY", "EXTRA_PATH_METADATA"}
+_USED |= {"MARKDOWN", "OUTPUT_PATH", "TYPOGRIFY", "ARTICLE_LANG_URL", "ARTICLE_LANG_SAVE_AS"}
+_USED |= {"PAGE_LANG_URL", "PAGE_LANG_SAVE_AS"}
+# Pelican's defaults for the settings that decide URLs
+_PELICAN_EXTENSIONS = (
+    "markdown.extensions.codehilite",
+    "markdown.extensions.extra",
+    "markdown.extensions.meta",
+)
+_URL_DEFAULTS = {
+    "ARTICLE_URL": "{slug}.html",
+    "ARTICLE_SAVE_AS": "{slug}.html",
+    "PAGE_URL": "pages/{slug}.html",
+    "PAGE_SAVE_AS": "pages/{slug}.html",
+    "ARTICLE_LANG_URL": "{slug}-{lang}.html",
+    "ARTICLE_LANG_SAVE_AS": "{slug}-{lang}.html",
+    "PAGE_LANG_URL": "pages/{slug}-{lang}.html",
+    "PAGE_LANG_SAVE_AS": "pages/{slug}-{lang}.html",
+}
 _PERMALINK_TOKENS = (("{date:%Y}", "{year}"), ("{date:%m}", "{month}"), ("{date:%d}", "{day}"))
 
 
@@ -106,13 +126,8 @@ def _setting_note(key: str, value: Any) -> str | None:
 
 
 def _permalink(conf: dict) -> str | None:
-    url = conf.get("ARTICLE_URL")
+    url = conf.get("ARTICLE_URL", _URL_DEFAULTS["ARTICLE_URL"])
     if not isinstance(url, str):
-        save = conf.get("ARTICLE_SAVE_AS")
-        if not isinstance(save, str) or not save.endswith("/index.html"):
-            return None
-        url = save[: -len("index.html")]
-    if not url.endswith("/"):
         return None
     for token, repl in _PERMALINK_TOKENS:
         url = url.replace(token, repl)
@@ -182,6 +197,61 @@ _DATES = (
 )
 
 
+def pelican_slugify(text: str) -> str:
+    """Pelican's default slugify: ASCII, lower case, word characters (underscores kept)
+    and '-', runs of spaces and dashes to one '-'."""
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^\w\s-]", "", text.lower()).strip()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+_ORDINAL = re.compile(r"(\d)(st|nd|rd|th)\b", re.I)
+_SEPT = re.compile(r"\bSept\b", re.I)
+_WEEKDAY = re.compile(r"^(mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", re.I)
+_FREE_FORMS = (
+    "%d %B %Y",
+    "%d %b %Y",
+    "%B %d %Y",
+    "%b %d %Y",
+    "%m-%d-%Y %H:%M",
+    "%m-%d-%Y",
+    "%m/%d/%Y %H:%M",
+    "%m/%d/%Y",
+    "%d-%m-%Y %H:%M",  # month first failed: day first, as dateutil then reads it
+    "%d-%m-%Y",
+    "%d/%m/%Y %H:%M",
+    "%d/%m/%Y",
+    "%d %B %Y %H:%M",
+    "%B %d %Y %H:%M",
+    "%Y-%m-%d %H:%M:%S",
+    "%Y-%m-%d %H:%M",
+    "%Y-%m-%d",
+    "%Y/%m/%d %H:%M",
+    "%Y/%m/%d",
+    "%d.%m.%Y",
+)
+
+
+def free_form_date(text: str) -> dt.datetime | dt.date | None:
+    """The free-form dates Pelican's dateutil reading accepts and quire's does not:
+    '21st of July 2025', 'Thu 9th of October 2025', '07-19-2023 13:00' (month first, as
+    dateutil reads it). ISO dates are left alone (None), and so is what this cannot read."""
+    value = text.strip()
+    if common.parse_date(value) is not None and value[:4].isdigit():
+        return None
+    cleaned = _WEEKDAY.sub("", value)
+    cleaned = _SEPT.sub("Sep", _ORDINAL.sub(r"\1", cleaned))
+    cleaned = re.sub(r"\bof\b|,", " ", cleaned, flags=re.I)
+    cleaned = " ".join(cleaned.split())
+    for fmt in _FREE_FORMS:
+        try:
+            parsed = dt.datetime.strptime(cleaned, fmt)
+        except ValueError:
+            continue
+        return parsed if "%H" in fmt else parsed.date()
+    return None
+
+
 def pelican_date(value: Any) -> Any:
     """Pelican dates are naive local times; keep them naive so site.toml timezone applies."""
     if not isinstance(value, str):
@@ -231,8 +301,6 @@ _FIELDS |= {
 _IGNORED_FIELDS = {
     "lang": common.ONE_LANGUAGE,
     "translation": common.ONE_LANGUAGE,
-    "save_as": common.URL_FROM_SLUG,
-    "url": common.URL_FROM_SLUG,
     "template": common.ONE_TEMPLATE,
 }
 
@@ -251,6 +319,7 @@ class PelicanSource(Source):
         self.conf, self.lines = read_pelicanconf(src / CONF, log)
         self.content = src / str(self.conf.get("PATH", "content"))
         self.statics: dict[str, str] = {}
+        self.saved_at: dict[str, str] = {}  # doc.rel -> the file an explicit save_as wrote
         self.used: dict[str, set[str]] = {"post": set(), "page": set()}
 
     # ----------------------------------------------------------------------- site
@@ -266,7 +335,41 @@ class PelicanSource(Source):
             common.site_value("base_url", url, "publishconf.py", line, self.log, site, "SITEURL")
         self._permalink(site)
         self._menu(site)
+        self._markdown(site)
         return site
+
+    def _markdown(self, site: dict) -> None:
+        """Bodies render as Pelican rendered them: Python-Markdown with the site's extensions
+        (Pelican's default: codehilite, extra, meta) and no smart punctuation (TYPOGRIFY)."""
+        conf = self.conf.get("MARKDOWN")
+        names: list[str] = []
+        if isinstance(conf, dict):
+            names += [str(e) for e in conf.get("extensions", ()) if isinstance(e, str)]
+            configs = conf.get("extension_configs")
+            names += (
+                [str(k) for k in configs if str(k) not in names]
+                if isinstance(configs, dict)
+                else []
+            )
+        else:
+            names = list(_PELICAN_EXTENSIONS)
+        known = [n for n in names if n.removeprefix("markdown.extensions.") in PYMD_EXTENSIONS]
+        for name in names:
+            if name not in known:
+                self.log.note(
+                    CONF,
+                    self.lines.get("MARKDOWN"),
+                    f"Markdown extension {name!r} not carried over: quire's python-markdown "
+                    "engine takes Python-Markdown's own extensions only",
+                )
+        names = known
+        site["markdown"] = {
+            "engine": "python-markdown",
+            "smart": self.conf.get("TYPOGRIFY") is True,
+            "extensions": names,
+        }
+        where = "MARKDOWN" if isinstance(conf, dict) else "Pelican's default MARKDOWN"
+        self.log.mapped[f"{CONF}: {where} -> site.toml [markdown] python-markdown"] += 1
 
     def _setting(self, key: str, value: Any, publish: dict, site: dict) -> None:
         line = self.lines.get(key)
@@ -295,19 +398,13 @@ class PelicanSource(Source):
             common.site_value(
                 "permalink", pattern, CONF, lines.get("ARTICLE_URL"), self.log, site, "ARTICLE_URL"
             )
-        elif "ARTICLE_URL" in conf or "ARTICLE_SAVE_AS" in conf:
-            key = "ARTICLE_URL" if "ARTICLE_URL" in conf else "ARTICLE_SAVE_AS"
+        else:
+            key = "ARTICLE_URL"
             self.log.note(
                 CONF,
                 lines.get(key),
-                f"{key} = {conf[key]!r} not mapped: quire permalinks are folders "
-                "built from {slug}, {year}, {month}, {day}; using /posts/{slug}/",
-            )
-        else:
-            self.log.note(
-                CONF,
-                None,
-                "Pelican's default article URL is /{slug}.html; quire uses /posts/{slug}/",
+                f"{key} = {conf.get(key)!r} has no quire permalink equivalent: every post "
+                "keeps its URL through its own url: front matter",
             )
 
     def _menu(self, site: dict) -> None:
@@ -371,9 +468,20 @@ class PelicanSource(Source):
             message = f"not copied: content/{inner.as_posix()} is where quire keeps posts/pages"
             self.log.note(shown, None, message)
         else:
-            common.copy(path, self.dst / "content" / inner, shown, self.log)
-            self.statics[inner.as_posix()] = "/" + inner.as_posix()
+            target = self._extra_path(inner)
+            common.copy(path, self.dst / "content" / target, shown, self.log)
+            self.statics[inner.as_posix()] = "/" + target
         return None
+
+    def _extra_path(self, inner: Path) -> str:
+        """Where Pelican publishes a static file: EXTRA_PATH_METADATA's path, else its own."""
+        extra = self.conf.get("EXTRA_PATH_METADATA")
+        meta = extra.get(inner.as_posix()) if isinstance(extra, dict) else None
+        target = meta.get("path") if isinstance(meta, dict) else None
+        if isinstance(target, str) and target.strip("/") and ".." not in target.split("/"):
+            self.log.mapped["EXTRA_PATH_METADATA path -> published there"] += 1
+            return target.strip("/")
+        return inner.as_posix()
 
     def _document(self, path: Path, inner: Path, kind: str) -> Doc | None:
         shown, log, conf = self.rel(path), self.log, self.conf
@@ -389,17 +497,90 @@ class PelicanSource(Source):
         if kind == "post" and "date" not in out:
             log.note(shown, None, "no Date: quire posts need one; imported as a page")
             kind = "page"
-        if "slug" not in out:
+        if "slug" not in out or not str(out["slug"]).strip():
             source = path.stem if conf.get("SLUGIFY_SOURCE") == "basename" else str(out["title"])
-            out["slug"] = slugify(source)
+            out["slug"] = pelican_slugify(source)
             log.mapped["no Slug -> slug from title (as Pelican does)"] += 1
-        out["slug"] = name = common.unique_name(
-            slugify(str(out["slug"])), self.used[kind], "", shown, log
-        )
+        pelican_slug = str(out["slug"]).strip()
+        if kind == "post" and not out.get("category"):
+            out["category"] = str(conf.get("DEFAULT_CATEGORY", "misc"))
+            log.mapped["no Category -> DEFAULT_CATEGORY"] += 1
+        self._date(out, shown, mapped.lines)
+        for key in ("cover", "image", "thumbnail", "featured_image", "og_image"):
+            if (fixed := common.site_image(out.get(key), None)) != out.get(key):
+                out[key] = fixed
+                log.mapped[f"relative {key}: -> site path (as themes print it after SITEURL/)"] += 1
+        wanted = common.slug_for(pelican_slug, path.stem) or slugify(path.stem) or "untitled"
+        name = common.unique_name(wanted, self.used[kind], "", shown, log)
+        if name != pelican_slug:
+            log.note(
+                shown,
+                mapped.lines.get("slug"),
+                f"slug {pelican_slug!r} written as {name!r}; its URL is kept",
+            )
+        out["slug"] = name
+        url, aliases = self._urls(out, pelican_slug, kind, shown)
         common.check_dates(out, shown, mapped.lines, log)
         if kind == "page":
             log.mapped["content/pages/* -> content/pages/*"] += 1
-        return Doc(shown, kind, name, out, mapped.body, mapped.body_line)
+        return Doc(shown, kind, name, out, mapped.body, mapped.body_line, None, url, aliases)
+
+    def _date(self, out: dict, shown: str, lines: dict[str, int]) -> None:
+        for key in ("date", "updated"):
+            value = out.get(key)
+            if isinstance(value, str):
+                fixed = free_form_date(value)
+                if fixed is None:
+                    continue  # check_dates reports it
+                out[key] = fixed
+                self.log.note(shown, lines.get(key), f"{key} {value!r} read as {fixed.isoformat()}")
+
+    def _urls(self, out: dict, slug: str, kind: str, shown: str) -> tuple[str | None, tuple]:
+        """(URL Pelican links to, other URL it answers at: the file SAVE_AS writes)."""
+        given = out.get("url")
+        if isinstance(given, str) and given.strip().startswith(("http://", "https://", "//")):
+            # a link post: the theme links elsewhere, the page is still written at SAVE_AS
+            out.pop("url")
+            out.setdefault("link", common.site_image(given.strip(), None))
+            self.log.mapped["url: (an external link) -> link: (the page keeps its own URL)"] += 1
+        elif isinstance(given, str) and given.strip():
+            url = "/" + out.pop("url").strip().lstrip("/")
+            return url, ()
+        save_as = out.pop("save_as", None)
+        if isinstance(save_as, str) and save_as.strip():
+            # Pelican wrote this one elsewhere (save_as: index.html makes it the home page):
+            # its relative links were read from there; rewrite() makes them site paths
+            self.saved_at[shown] = "/" + save_as.strip().lstrip("/")
+            self.log.note(
+                shown,
+                None,
+                f"save_as: {save_as} not kept: the page is at its URL; relative links in it "
+                "now point where they pointed from there",
+            )
+        prefix = "ARTICLE" if kind == "post" else "PAGE"
+        date = common.parse_date(out.get("date")) or dt.datetime(1970, 1, 1)
+        values = {
+            "slug": slug,
+            "date": date,
+            "category": pelican_slugify(str(out.get("category", ""))),
+            "author": pelican_slugify(str(out.get("author", self.conf.get("AUTHOR", "")))),
+            "lang": str(self.conf.get("DEFAULT_LANG", "en")),
+        }
+        lang = str(out.get("lang") or "").strip()
+        if lang and lang != str(self.conf.get("DEFAULT_LANG", "en")):
+            prefix += "_LANG"  # a translation: ARTICLE_LANG_URL, default {slug}-{lang}.html
+            values["lang"] = lang
+        found = []
+        for key in (f"{prefix}_URL", f"{prefix}_SAVE_AS"):
+            pattern = self.conf.get(key, _URL_DEFAULTS[key])
+            try:
+                path = "/" + str(pattern).format(**values).lstrip("/")
+            except (KeyError, ValueError, AttributeError, IndexError) as err:
+                self.log.note(CONF, self.lines.get(key), f"{key} cannot be applied: {err}")
+                return None, ()
+            found.append(path.removesuffix("index.html"))
+        url, saved = found
+        return url, (saved,) if saved != url else ()
 
     def _folder_category(self, out: dict, inner: Path) -> None:
         if self.conf.get("USE_FOLDER_AS_CATEGORY", True):
@@ -415,9 +596,15 @@ class PelicanSource(Source):
     def _links(self, doc: Doc, by_path: dict[str, Doc], permalink: str) -> Doc:
         """{static}/{filename}/{attach}/{tag}/{category} links become site paths where possible."""
         here = posixpath.dirname(common.rel(self.src / doc.rel, self.content))
+        if doc.rel in self.saved_at:
+            doc = common.with_body(doc, _rebase(doc.body, self.saved_at[doc.rel]))
+
+        skip = code_ranges(doc.body)
 
         def replace(m: re.Match) -> str:
             kind, target = m.group(2), m.group(4)
+            if any(start <= m.start() < end for start, end in skip):
+                return m.group(0)  # in code: Pelican leaves it as written too
             if m.group(1) == "{" and m.group(3) != "}" or m.group(1) == "|" and m.group(3) != "|":
                 return m.group(0)
             cut = re.search(r"[#?]", target)
@@ -455,6 +642,25 @@ class PelicanSource(Source):
             self.log.mapped["{filename} links -> site paths"] += 1
             return common.doc_url(by_path[resolved], permalink)
         return None
+
+
+_RELATIVE_REF = re.compile(
+    r"""((?:src|href)=["']|\]\()(?![a-z][\w+.-]*:|[/#{|]|\.\./)([^"')\s]+)"""
+)
+
+
+def _rebase(body: str, saved_as: str) -> str:
+    """Relative src/href/Markdown link targets -> site paths, resolved against the folder
+    of the file Pelican wrote (outside code)."""
+    folder = saved_as.rsplit("/", 1)[0] + "/"
+    skip = code_ranges(body)
+
+    def fix(m: re.Match) -> str:
+        if any(start <= m.start() < end for start, end in skip):
+            return m.group(0)
+        return m.group(1) + posixpath.normpath(folder + m.group(2))
+
+    return _RELATIVE_REF.sub(fix, body)
 
 
 _LINK = re.compile(

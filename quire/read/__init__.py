@@ -15,7 +15,7 @@ from quire.incremental.store import BuildCache
 from quire.model import BuildOptions, Kind, Loaded
 from quire.problems import Problem, ProblemList, display_path
 from quire.read import catalog, content
-from quire.urls import URL_FIELDS, check_url
+from quire.urls import URL_FIELDS, check_url, own_path
 
 
 def load_site(options: BuildOptions, cache: BuildCache | None = None) -> Loaded:
@@ -28,7 +28,9 @@ def load_site(options: BuildOptions, cache: BuildCache | None = None) -> Loaded:
     problems.extend(found)
     if config is None:
         problems.raise_errors(options.strict)
-    read_options = content.ReadOptions(timezone=config.timezone, permalink=config.permalink)
+    read_options = content.ReadOptions(
+        timezone=config.timezone, permalink=config.permalink, content_root=site / "content"
+    )
     sources, found = content.read_sources(site, read_options, cache.memo("posts"))
     problems.extend(found)
     products, found = _load_catalog(site, cache)
@@ -38,6 +40,7 @@ def load_site(options: BuildOptions, cache: BuildCache | None = None) -> Loaded:
     published = [s for s in sources if options.drafts or not (s.draft or (s.date and s.date > now))]
     problems.extend(_duplicates(published, site))
     problems.extend(_url_checks(published, site))
+    problems.extend(_own_page_clashes(published, site))
     posts = sorted(
         (p for p in published if p.kind is Kind.POST), key=lambda p: (p.date, p.slug), reverse=True
     )
@@ -76,6 +79,17 @@ def _duplicates(posts: Sequence[model.Post], site: Path) -> list[Problem]:
                     f"duplicate slug '{post.slug}' (also used by {others})",
                 )
             )
+    return found
+
+
+def _own_page_clashes(posts: Sequence[model.Post], site: Path) -> list[Problem]:
+    """A post or page at a path quire writes itself (/search/, /tags/, /feed.xml...)."""
+    found = []
+    for post in posts:
+        if own := own_path(post.url):
+            line = post.line_of("url") or post.line_of("slug") or 1
+            message = f"URL {post.url} collides with quire's own page {own}: change its slug or url"
+            found.append(Problem(display_path(post.source, site), line, message))
     return found
 
 

@@ -48,6 +48,8 @@ KNOWN_FIELDS = {
     "author",
     "image",
     "related",
+    "url",
+    "aliases",
 }
 
 
@@ -78,6 +80,7 @@ class ReadOptions:
     timezone: str = "UTC"
     now: dt.datetime | None = None
     permalink: str = DEFAULT_PERMALINK
+    content_root: Path | None = None  # the site's content/ folder ({section}, {filename})
 
 
 def read_sources(
@@ -172,11 +175,23 @@ def parse_text(
     show_related, pinned = _related(meta, problem)
     author = _typed(meta, "author", str, problem)
     image = _typed(meta, "image", str, problem)
+    own_url = _own_url(meta, problem)
+    aliases = _aliases(meta, problem)
 
     if problems:
         return None, problems
 
     params = {k: v for k, v in meta.items() if k not in KNOWN_FIELDS}
+    url = own_url or post_url(
+        kind,
+        slug,
+        date,
+        options.permalink,
+        section=_section(path, options.content_root),
+        category=slugify(categories[0]) if categories else "",
+        filename=_filename(path),
+    )
+
     post = Post(
         source=path,
         kind=Kind(kind),
@@ -196,7 +211,8 @@ def parse_text(
         related=pinned,
         show_related=show_related,
         params=MappingProxyType(params),
-        url=post_url(kind, slug, date, options.permalink),
+        url=url,
+        aliases=aliases,
         field_lines=MappingProxyType(lines),
         fingerprint=fingerprint,
     )
@@ -214,12 +230,93 @@ def _title(meta: dict, problem: Callable) -> str:
     return title
 
 
+# An explicit slug that is already one safe URL segment is kept as written (lower-cased, as
+# Hugo does): `a_b` stays `a_b`, never silently becomes `a-b`.
+_SAFE_SLUG = re.compile(r"[\w~-][\w.~-]*")
+
+
+def slug_for(given: object, stem: str) -> str:
+    """The slug quire gives a file: its `slug:` kept as written when it is one safe URL
+    segment (lower-cased), else made into one; no slug: the file name's ('' if impossible)."""
+    kept = isinstance(given, str) and _SAFE_SLUG.fullmatch(given.lower()) and len(given) <= 100
+    if kept and not slugify(given).endswith("-"):  # slugify defuses 'con', 'nul'... with '-'
+        return given.lower()
+    return slugify(str(given or stem))
+
+
 def _slug(meta: dict, path: Path, problem: Callable) -> str:
     slug_source = meta.get("slug") or (path.parent.name if path.name == "index.md" else path.stem)
-    slug = slugify(str(slug_source))
+    slug = slug_for(meta.get("slug"), slug_source)
     if not slug:
         problem("slug" if "slug" in meta else None, f"cannot make a URL slug from {slug_source!r}")
     return slug
+
+
+_URL_PATH = re.compile(r"/(?:[\w.~%!$&'()*+,;=:@-]+/)*(?:[\w.~%!$&'()*+,;=:@-]+)?")
+
+
+def clean_site_path(value: object) -> tuple[str | None, str | None]:
+    """A site path from front matter (`url:`, `aliases:`) normalised, or (None, why).
+
+    A leading / is added; a path with no file extension gets a trailing / (a folder)."""
+    if not isinstance(value, str | int | float) or isinstance(value, bool) or not str(value):
+        return None, "must be a site path such as /2019/old-post/"
+    text = str(value).strip()
+    if text.startswith(("http://", "https://", "//")):
+        return None, f"{text!r} must be a site path (starting with /), not a full URL"
+    path = "/" + text.lstrip("/")
+    if ".." in path.split("/") or not _URL_PATH.fullmatch(path):
+        return None, f"{text!r} is not a safe site path (no '..', spaces, quotes or backslashes)"
+    last = path.rsplit("/", 1)[1]
+    if last and "." not in last:
+        path += "/"
+    return path, None
+
+
+def _own_url(meta: dict, problem: Callable) -> str | None:
+    if meta.get("url") in (None, ""):
+        return None
+    path, why = clean_site_path(meta["url"])
+    if why:
+        problem("url", f"'url' {why}")
+    return path
+
+
+def _aliases(meta: dict, problem: Callable) -> tuple[str, ...]:
+    value = meta.get("aliases")
+    if value is None:
+        return ()
+    items = [value] if isinstance(value, str) else value
+    if not isinstance(items, list):
+        problem("aliases", "'aliases' must be a list of site paths")
+        return ()
+    found: dict[str, None] = {}
+    for item in items:
+        path, why = clean_site_path(item)
+        if why:
+            problem("aliases", f"alias {why}")
+        else:
+            found.setdefault(path, None)
+    return tuple(found)
+
+
+def _section(path: Path, content_root: Path | None) -> str:
+    """The folder under content/posts/ a post lives in ('posts' at the top; a bundle's
+    own folder does not count)."""
+    if content_root is None:
+        return "posts"
+    try:
+        parts = path.relative_to(content_root / "posts").parts
+    except ValueError:
+        return "posts"
+    if path.name == "index.md":
+        parts = parts[:-1]
+    return parts[0] if len(parts) > 1 else "posts"
+
+
+def _filename(path: Path) -> str:
+    stem = path.parent.name if path.name == "index.md" else path.stem
+    return re.sub(r"\s+", "-", stem.strip()).lower()
 
 
 def _terms(meta: dict, problem: Callable) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -655,16 +752,40 @@ def _blocks(text: str):
         yield "\n".join(lines)
 
 
-def post_url(kind: str, slug: str, date: dt.datetime | None, permalink: str) -> str:
+# The placeholders a permalink may use; anything else in braces is refused by config.py.
+PERMALINK_FIELDS = ("slug", "year", "month", "day", "section", "category", "filename")
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def post_url(
+    kind: str,
+    slug: str,
+    date: dt.datetime | None,
+    permalink: str,
+    *,
+    section: str = "posts",
+    category: str = "",
+    filename: str = "",
+) -> str:
+    """A post's site path from the permalink pattern; a page's is /slug/.
+
+    Placeholders are replaced by plain substitution (never str.format: no format specs or
+    attributes). A pattern ending in .html gives a file, anything else a folder."""
     if kind == Kind.PAGE:
         return f"/{slug}/"
     date = date or dt.datetime(1970, 1, 1)
-    values = {"slug": slug, "year": f"{date.year:04d}", "month": f"{date.month:02d}"}
-    values["day"] = f"{date.day:02d}"
-    # plain substitution, not str.format: a format spec or attribute cannot reach the path
-    url = re.sub(r"\{(slug|year|month|day)\}", lambda m: values[m.group(1)], permalink)
+    values = {
+        "slug": slug,
+        "year": f"{date.year:04d}",
+        "month": f"{date.month:02d}",
+        "day": f"{date.day:02d}",
+        "section": section or "posts",
+        "category": category or "uncategorized",
+        "filename": filename or slug,
+    }
+    url = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), permalink)
     if not url.startswith("/"):
         url = "/" + url
-    if not url.endswith("/"):
+    if not url.endswith(("/", ".html")):
         url += "/"
     return url

@@ -3,7 +3,9 @@ templates; in worker processes when there are many, from the cache when nothing 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,7 +132,30 @@ def _body_of(ctx: BodyContext, post: Post) -> BodyOutcome:
         renderer,
         ctx.loaded.config.markdown,
     )
+    if ctx.loaded.config.markdown.line_numbers:
+        body = dataclasses.replace(body, html=with_line_numbers(body.html))
     return BodyOutcome(body, tuple(found), tuple(products.asked))
+
+
+_CODE_BLOCK = re.compile(r"<pre\b[^>]*>.*?</pre>", re.S)
+
+
+def with_line_numbers(html: str) -> str:
+    """[markdown] line_numbers (Hugo's markup.highlight.lineNos, in a table as Hugo's
+    lineNumbersInTable does): each code block gets a gutter of line numbers before it."""
+
+    def gutter(match: re.Match) -> str:
+        block = match.group(0)
+        inner = block[block.index(">") + 1 : -len("</pre>")]
+        text = re.sub(r"<[^>]*>", "", inner).rstrip("\n")
+        count = max(1, text.count("\n") + 1)
+        numbers = "".join(f'<span class="lnt">{n}\n</span>' for n in range(1, count + 1))
+        return (
+            '<table class="lntable"><tr><td class="lntd"><pre class="lnt-gutter" aria-hidden="true">'
+            f'{numbers}</pre></td><td class="lntd">{block}</td></tr></table>'
+        )
+
+    return _CODE_BLOCK.sub(gutter, html)
 
 
 def _body_at(state: tuple[BodyContext, Sequence[Post]], index: int) -> BodyOutcome:

@@ -35,10 +35,11 @@ from quire.render.shortcodes import code_ranges
 
 
 @cache
-def _converter() -> md.Markdown:
-    """One Markdown instance per process: building the extension set costs more than a post."""
+def _converter(more: tuple[str, ...] = ()) -> md.Markdown:
+    """One Markdown instance per process (and extension set): building the extension set
+    costs more than a post. `more`: [markdown] extensions beyond quire's own."""
     return md.Markdown(
-        extensions=["extra", "codehilite", "sane_lists"],  # ids, TOC, smart: quire's own
+        extensions=["extra", "codehilite", "sane_lists", *more],  # ids, TOC, smart: quire's own
         extension_configs={"codehilite": {"css_class": CODE_CSS_CLASS, "guess_lang": False}},
         output_format="html",
     )
@@ -74,8 +75,8 @@ def _deadline(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _convert(text: str) -> str:
-    converter = _converter()
+def _convert(text: str, more: tuple[str, ...] = ()) -> str:
+    converter = _converter(more)
     converter.reset()
     with _deadline(MARKDOWN_SECONDS):
         return converter.convert(text)
@@ -113,15 +114,15 @@ def split_blocks(text: str, size: int = CHUNK_SIZE) -> list[str]:
     return pieces
 
 
-def _convert_in_pieces(text: str) -> str:
+def _convert_in_pieces(text: str, more: tuple[str, ...] = ()) -> str:
     """Huge bodies go in pieces: Python-Markdown is quadratic in the number of top-level
     blocks (a 5 MB post took minutes). Link and abbreviation definitions are given to
     every piece; footnotes are per piece."""
     pieces = split_blocks(text)
     if len(pieces) == 1:
-        return _convert(text)
+        return _convert(text, more)
     definitions = "\n\n" + "\n".join(_DEFINITIONS.findall(text)) + "\n"
-    return "\n".join(_convert(piece + definitions) for piece in pieces)
+    return "\n".join(_convert(piece + definitions, more) for piece in pieces)
 
 
 _HEADING = re.compile(r"<h([1-6])(\s[^>]*)?>(.*?)</h\1>", re.DOTALL | re.IGNORECASE)
@@ -148,9 +149,22 @@ def _with_ids(body: str) -> tuple[str, list[Heading]]:
     return _HEADING.sub(name, body), headings
 
 
+# What quire's python-markdown always does itself (extra holds fenced_code, tables,
+# footnotes, attr_list, def_list, abbr, md_in_html; ids, TOC and smart punctuation are quire's)
+_ALWAYS = {"extra", "codehilite", "sane_lists", "toc", "meta", "smarty", "fenced_code"}
+_ALWAYS |= {"tables", "footnotes", "attr_list", "def_list", "abbr", "md_in_html"}
+
+
+def extra_extensions(names: tuple[str, ...]) -> tuple[str, ...]:
+    """[markdown] extensions (config.py checked they are Python-Markdown's own) that quire
+    does not already apply, by their short names."""
+    short = (n.removeprefix("markdown.extensions.") for n in names)
+    return tuple(dict.fromkeys(n for n in short if n not in _ALWAYS))
+
+
 def to_html(text: str, settings: MarkdownSettings) -> tuple[str, list[Heading]]:
     """Markdown -> (HTML, headings in document order with their ids)."""
-    body = _convert_in_pieces(text)
+    body = _convert_in_pieces(text, extra_extensions(settings.extensions))
     if settings.smart:
         body = smarten_html(body)
     return _with_ids(body)

@@ -43,7 +43,7 @@ def code_ranges(text: str) -> list[tuple[int, int]]:
         stripped = line.lstrip(" ")
         indent = len(line) - len(stripped)
         if fence is None:
-            if indent < 4 and stripped.startswith(("```", "~~~")):
+            if indent < 4 and _opens_fence(stripped):
                 marker = stripped[0]
                 fence = marker * (len(stripped) - len(stripped.lstrip(marker)))
                 ranges.extend(_inline_code(text, prose_start, pos))
@@ -58,6 +58,16 @@ def code_ranges(text: str) -> list[tuple[int, int]]:
     else:
         ranges.extend(_inline_code(text, prose_start, len(text)))
     return ranges
+
+
+def _opens_fence(stripped: str) -> bool:
+    """CommonMark: three or more ` or ~; a backtick fence's info string holds no backtick
+    (so a line starting with ```x``` is inline code, not a fence)."""
+    if not stripped.startswith(("```", "~~~")):
+        return False
+    marker = stripped[0]
+    info = stripped.lstrip(marker)
+    return marker == "~" or "`" not in info
 
 
 def _inline_code(text: str, start: int, end: int) -> list[tuple[int, int]]:
@@ -93,11 +103,13 @@ _NAME = re.compile(r"/?[A-Za-z_][\w-]*")
 def parse_tag(content: str, offset: int) -> tuple[str, tuple[str, ...], dict[str, str], bool]:
     """The inside of `{{< ... >}}` -> (name, args, kwargs, is_closing)."""
     content = content.strip()
+    closing = content.startswith("/")
+    if closing:  # Hugo accepts `{{< / name >}}` and `{{</ name >}}`
+        content = "/" + content[1:].lstrip()
     name_match = _NAME.match(content)
     if not name_match:
         raise ShortcodeSyntaxError("shortcode has no name", offset)
     name = name_match.group(0)
-    closing = name.startswith("/")
     args: list[str] = []
     kwargs: dict[str, str] = {}
     pos = name_match.end()
