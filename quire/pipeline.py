@@ -111,9 +111,9 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     )
     problems = ProblemList([*loaded.problems, *found, *found_images])
     problems.raise_errors(options.strict)  # all reading, rendering and image problems at once
-    unchanged = {id(p) for p in loaded.posts}  # posts without an image come back as they were
+    as_read = {p.slug: p for p in loaded.posts}  # posts without an image come back as they were
     for item in rendered:
-        if item.post.kind is Kind.POST and id(item.post) not in unchanged:
+        if item.post.kind is Kind.POST and item.post is not as_read.get(item.post.slug):
             light[item.post.slug] = views.light_view(item.post, config.markdown)
     watch.lap("images")
 

@@ -240,7 +240,15 @@ def static_files(site: Path, posts: Sequence[Post]) -> list[tuple[str, Path]]:
     for theme in (site / "theme", defaults.THEME):
         # the README `quire init` leaves in theme/ says how overriding works: not a page
         found.extend((rel, path) for path, rel in site_files(theme) if rel not in THEME_NOTES)
-    content_dir = site / "content"
+    found.extend(_loose_content_files(site / "content"))
+    for post in posts:
+        found.extend(_bundle_files(site, post))
+    return found
+
+
+def _loose_content_files(content_dir: Path) -> list[tuple[str, Path]]:
+    """Files under content/ that belong to no post's folder keep their path, as in Hugo
+    (content/images/x.png -> /images/x.png, posts/images/x.png too)."""
     files = list(site_files(content_dir))
     # every Markdown file's own folder (drafts' too: their files wait with them)
     bundles = {
@@ -248,26 +256,31 @@ def static_files(site: Path, posts: Sequence[Post]) -> list[tuple[str, Path]]:
         for path, _ in files
         if path.suffix == ".md"
     }
+    found = []
     for path, rel in files:
-        top = rel.split("/", 1)[0]
         if rel == "products.yaml" or path.suffix == ".md":
             continue
-        if top in ("posts", "pages") and any(p in bundles for p in path.parents):
-            continue  # published next to its post, below
-        # other files under posts/ and pages/ (posts/images/x.png) keep their path, as in Hugo
+        in_posts = rel.split("/", 1)[0] in ("posts", "pages")
+        if in_posts and any(p in bundles for p in path.parents):
+            continue  # published next to its post, by _bundle_files
         found.append((rel, path))
-    # a bundle (SLUG/index.md) or a folder named like the post: its files go next to its page
-    for post in posts:
-        bundle = post.source.name == "index.md"
-        folder = post.source.parent if bundle else post.source.with_suffix("")
-        if folder.is_dir() and (bundle or folder != site / "content" / "posts"):
-            base = post.url.strip("/")
-            if base.endswith(".html"):  # a file URL: its bundle files sit beside it
-                base = base.rsplit("/", 1)[0] if "/" in base else ""
-            for path, rel in site_files(folder, within=content_dir):
-                if path.suffix != ".md":
-                    found.append((f"{base}/{rel}" if base else rel, path))
     return found
+
+
+def _bundle_files(site: Path, post: Post) -> list[tuple[str, Path]]:
+    """A bundle's (SLUG/index.md) or a same-named folder's files, next to the post's page."""
+    bundle = post.source.name == "index.md"
+    folder = post.source.parent if bundle else post.source.with_suffix("")
+    if not folder.is_dir() or not (bundle or folder != site / "content" / "posts"):
+        return []
+    base = post.url.strip("/")
+    if base.endswith(".html"):  # a file URL: its bundle files sit beside it
+        base = base.rsplit("/", 1)[0] if "/" in base else ""
+    return [
+        (f"{base}/{rel}" if base else rel, path)
+        for path, rel in site_files(folder, within=site / "content")
+        if path.suffix != ".md"
+    ]
 
 
 def sitemap_urls(jobs: Sequence[PageJob]) -> list[tuple[str, dt.datetime | None]]:

@@ -342,7 +342,7 @@ def test_base_url_option_changes_absolute_links(blog: Path):
 
 def test_summary_line_and_warnings(blog: Path):
     code, stdout, stderr = build_site(blog, blog.parent / "out")
-    assert code == 0
+    assert code == 0, stderr
     assert stdout.strip().startswith("Built 6 posts,")
     assert " s" in stdout
     assert stderr == ""  # a tag used by one post is normal on a blog: no warning

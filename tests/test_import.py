@@ -12,7 +12,7 @@ from pathlib import Path
 import frontmatter
 import pytest
 import yaml
-from conftest import build_site, write
+from conftest import build_site, image, write
 
 from quire.commands import main
 from quire.importers import ImportRefused, import_hugo, import_pelican
@@ -253,8 +253,8 @@ def test_hugo_page_bundle_with_image_builds(tmp_path):
         src / "content/posts/trip/index.md",
         "---\ntitle: Trip\ndate: 2024-02-02\n---\n\n![x](cover.png)\n",
     )
-    (src / "content/posts/trip/cover.png").write_bytes(b"\x89PNG fake")
-    write(src / "content/posts/trip/img/b.jpg", "jpg")
+    cover = image(src / "content/posts/trip/cover.png").read_bytes()
+    image(src / "content/posts/trip/img/b.jpg")
     write(src / "content/about.md", "---\ntitle: About\n---\n\nMe.\n")
     write(src / "content/posts/_index.md", "---\ntitle: Posts\n---\n")
     write(src / "static/robots-extra.txt", "hi")
@@ -263,7 +263,7 @@ def test_hugo_page_bundle_with_image_builds(tmp_path):
     assert tree_hash(src) == before
     dst = tmp_path / "dst"
     assert read_post(dst / "content/posts/trip.md")["title"] == "Trip"
-    assert (dst / "content/posts/trip/cover.png").read_bytes() == b"\x89PNG fake"
+    assert (dst / "content/posts/trip/cover.png").read_bytes() == cover
     assert (dst / "content/posts/trip/img/b.jpg").is_file()
     assert (dst / "content/pages/about.md").is_file() and report.pages == ("content/about.md",)
     assert any("_index" in str(n) for n in report.notes)
@@ -350,7 +350,7 @@ def test_pelican_pages_links_and_rst(tmp_path):
         "![pic]({static}/images/pic.png) [about]({filename}pages/about.md#me)\n"
         "[tag]({tag}Web-Dev) [gone]({filename}/missing.md) [cat]({category}misc)\n",
     )
-    write(src / "content/images/pic.png", "png")
+    image(src / "content/images/pic.png")
     write(src / "content/old.rst", "Old\n###\n\n:date: 2010-01-01\n")
     before = tree_hash(src)
     report = import_pelican(src, tmp_path / "dst")

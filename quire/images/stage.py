@@ -379,6 +379,20 @@ def run(
     """Resolve every image the site uses, encode what the cache lacks (not when `blocked`
     by earlier errors: the build fails anyway), and rewrite the bodies. Fills `pictures`."""
     memo = memo if memo is not None else Memo()
+    refs, problems = _wanted(loaded, rendered, site, pictures)
+    if not blocked and not any(not p.warning for p in problems):
+        problems.extend(_make(pictures, refs, cache_dir, memo, workers, progress, site))
+    rewrites = rewrite_memo if rewrite_memo is not None else Memo()
+    out, found = _rewrite_all(rendered, site, pictures, rewrites)
+    problems.extend(p for p in found if p not in problems)
+    return out, problems
+
+
+def _wanted(
+    loaded, rendered: Sequence[Rendered], site: Path, pictures: Pictures
+) -> tuple[dict[str, tuple[str, int | None]], list[Problem]]:
+    """Every local image the site names (front matter, the catalogue, bodies) with where it
+    is first named; a missing one is a problem at that place."""
     problems: list[Problem] = []
     refs: dict[str, tuple[str, int | None]] = {}  # site path -> where it is first named
 
@@ -412,11 +426,14 @@ def run(
             key = site_key(src, item.post.url)
             if key is not None and pictures.source(key) is not None:
                 refs.setdefault(key, (_LazyPath(item.post.source, site), None))
+    return refs, problems
 
-    if not blocked and not any(not p.warning for p in problems):
-        problems.extend(_make(pictures, refs, cache_dir, memo, workers, progress, site))
+
+def _rewrite_all(
+    rendered: Sequence[Rendered], site: Path, pictures: Pictures, rewrites: Memo
+) -> tuple[list[Rendered], list[Problem]]:
     out = []
-    rewrites = rewrite_memo if rewrite_memo is not None else Memo()
+    problems: list[Problem] = []
     epoch = digest(sorted((k, e.plan, tuple(e.files)) for k, e in pictures.entries.items()))
     for item in rendered:
         if "<img" not in item.body.html:

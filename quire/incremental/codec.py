@@ -42,6 +42,7 @@ RECORDS = {
     "BodyOutcome": "quire.render.bodies:BodyOutcome",
     "Problem": "quire.problems:Problem",
     "Manifest": "quire.incremental.fastpath:Manifest",
+    "SourceInfo": "quire.images.encode:SourceInfo",
 }
 ENUMS = {"Kind": "quire.model:Kind"}
 
