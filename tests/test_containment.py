@@ -153,9 +153,9 @@ def test_symlinks_pointing_outside_the_site_are_not_followed(site, tmp_path, out
 def test_symlinks_inside_the_content_folder_are_fine(site, tmp_path):
     out = tmp_path / "out"
     post(site, "real", "Real")
-    write(site / "content" / "shared" / "logo.txt", "LOGO")
+    write(site / "content" / "common" / "logo.txt", "LOGO")
     (site / "content" / "images").mkdir(parents=True)
-    (site / "content" / "images" / "logo.txt").symlink_to(site / "content" / "shared" / "logo.txt")
+    (site / "content" / "images" / "logo.txt").symlink_to(site / "content" / "common" / "logo.txt")
     (site / "content" / "posts" / "alias.md").symlink_to(site / "content" / "posts" / "real.md")
     code, _, err = build_site(site, out)
     assert code == 0, err
