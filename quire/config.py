@@ -319,40 +319,38 @@ def _image_settings(table: dict, shown: str, text: str, problems: list[Problem])
         return ImageSettings()
 
 
+def _checked(
+    table: dict, schema: dict, name: str, shown: str, text: str, problems: list[Problem]
+) -> dict[str, Any]:
+    """The keys of a [name] table that pass their schema's check; the others are problems
+    at their line."""
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        check = schema.get(key)
+        line = key_line(text, key, name)
+        if check is None:
+            known = ", ".join(schema)
+            problems.append(Problem(shown, line, f"unknown key '{name}.{key}' (known: {known})"))
+        elif error := check(value):
+            problems.append(Problem(shown, line, f"'{name}.{key}' {error}"))
+        else:
+            values[key] = value
+    return values
+
+
 def _markdown_settings(
     table: dict, shown: str, text: str, problems: list[Problem]
 ) -> MarkdownSettings:
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        check = MARKDOWN_SCHEMA.get(key)
-        line = key_line(text, key, "markdown")
-        if check is None:
-            known = ", ".join(MARKDOWN_SCHEMA)
-            problems.append(Problem(shown, line, f"unknown key 'markdown.{key}' (known: {known})"))
-        elif error := check(value):
-            problems.append(Problem(shown, line, f"'markdown.{key}' {error}"))
-        else:
-            values[key] = tuple(value) if key == "extensions" else value
+    values = _checked(table, MARKDOWN_SCHEMA, "markdown", shown, text, problems)
+    if "extensions" in values:
+        values["extensions"] = tuple(values["extensions"])
     return MarkdownSettings(**values)
 
 
 def _related_settings(
     table: dict, shown: str, text: str, problems: list[Problem]
 ) -> RelatedSettings:
-    values: dict[str, Any] = {}
-    for key, value in table.items():
-        check = RELATED_SCHEMA.get(key)
-        line = key_line(text, key, "related")
-        if check is None:
-            problems.append(
-                Problem(
-                    shown, line, f"unknown key 'related.{key}' (known: {', '.join(RELATED_SCHEMA)})"
-                )
-            )
-        elif error := check(value):
-            problems.append(Problem(shown, line, f"'related.{key}' {error}"))
-        else:
-            values[key] = value
+    values = _checked(table, RELATED_SCHEMA, "related", shown, text, problems)
     weights = dict(RelatedSettings().weights)
     for key, value in (values.pop("weights", None) or {}).items():
         line = key_line(text, key, "related.weights")
