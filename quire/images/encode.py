@@ -62,6 +62,9 @@ AVIF_SPEED = 8  # libavif's 0 (slowest) .. 10; Pillow's default 6 costs 3-4x the
 SVG_READ_LIMIT = 1 << 20  # the root <svg> tag is near the top; never read a huge file whole
 
 
+BOMB = "image too large to decode (refused as a decompression bomb)"
+
+
 class ImageError(Exception):
     """A user-facing image problem: `str(error)` is `path: message`, ready to print."""
 
@@ -182,9 +185,7 @@ def _open(data: bytes | io.BufferedIOBase, path: Path, settings: ImageSettings):
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             im = Image.open(io.BytesIO(data) if isinstance(data, bytes) else data)
     except Image.DecompressionBombError:
-        raise ImageError(
-            path, "image too large to decode (refused as a decompression bomb)"
-        ) from None
+        raise ImageError(path, BOMB) from None
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as error:
         raise ImageError(path, f"cannot read this image ({_reason(error)})") from None
     width, height = im.size
@@ -472,9 +473,7 @@ def _decode(data: bytes, path: Path, settings: ImageSettings, info: SourceInfo, 
         im.load()
         im = ImageOps.exif_transpose(im)
     except Image.DecompressionBombError:
-        raise ImageError(
-            path, "image too large to decode (refused as a decompression bomb)"
-        ) from None
+        raise ImageError(path, BOMB) from None
     except (OSError, ValueError, SyntaxError, EOFError) as error:
         raise ImageError(path, f"cannot decode this image ({_reason(error)})") from None
     if im.mode == "CMYK":

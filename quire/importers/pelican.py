@@ -243,9 +243,14 @@ def free_form_date(text: str) -> dt.datetime | dt.date | None:
     cleaned = _SEPT.sub("Sep", _ORDINAL.sub(r"\1", cleaned))
     cleaned = re.sub(r"\bof\b|,", " ", cleaned, flags=re.I)
     cleaned = " ".join(cleaned.split())
-    for fmt in _FREE_FORMS:
+    return _first_format(cleaned, _FREE_FORMS)
+
+
+def _first_format(text: str, formats) -> dt.datetime | dt.date | None:
+    """text read by the first format that fits: a datetime when it has a time, else a date."""
+    for fmt in formats:
         try:
-            parsed = dt.datetime.strptime(cleaned, fmt)
+            parsed = dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
         return parsed if "%H" in fmt else parsed.date()
@@ -257,12 +262,8 @@ def pelican_date(value: Any) -> Any:
     if not isinstance(value, str):
         return value
     text = value.strip()
-    for fmt in _DATES:
-        try:
-            parsed = dt.datetime.strptime(text, fmt)
-        except ValueError:
-            continue
-        return parsed if "%H" in fmt else parsed.date()
+    if (parsed := _first_format(text, _DATES)) is not None:
+        return parsed
     try:
         return dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:

@@ -35,15 +35,14 @@ def light_view(post: Post, markdown: MarkdownSettings = DEFAULT_MARKDOWN) -> Pos
         og_image=post.og_image,
         draft=post.draft,
         params=post.params,
-        tags=tuple(
-            Link(t, f"/tags/{taxonomy.slugify(t)}/", taxonomy.slugify(t)) for t in post.tags
-        ),
-        categories=tuple(
-            Link(c, f"/categories/{taxonomy.slugify(c)}/", taxonomy.slugify(c))
-            for c in post.categories
-        ),
+        tags=_links(post.tags, "tags"),
+        categories=_links(post.categories, "categories"),
         fingerprint=digest(("light view", post.fingerprint or digest(post), markdown.smart)),
     )
+
+
+def _links(names: tuple[str, ...], kind: str) -> tuple[Link, ...]:
+    return tuple(Link(n, f"/{kind}/{taxonomy.slugify(n)}/", taxonomy.slugify(n)) for n in names)
 
 
 def related_views(
