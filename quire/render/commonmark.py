@@ -2,27 +2,34 @@
 
 One function, `to_html(text, settings) -> (html, headings)`. The Rust parser does the
 Markdown (CommonMark, tables, strikethrough, task lists, footnotes, definition lists,
-heading attributes, GitHub alerts, math); this module walks its event stream once and
-writes the HTML itself, which is where quire's rules go (the shared ones from
+heading attributes, GitHub alerts, math); quire's rules go on top (the shared ones from
 `render/markdown.py`):
 
 - heading ids as Hugo/Goldmark make them (`{#custom}` wins), returned for the TOC;
 - code blocks through Pygments (`markdown.highlight_block`, Hugo fence attributes);
 - GitHub alerts as `<div class="callout callout-note">` with a title;
 - footnotes collected at the end, markup as Python-Markdown's footnotes extension;
-- bare URLs / www. / e-mail addresses linked (GFM extended autolinks) in text events
-  outside links, code and raw HTML;
-- smart punctuation in text events only (never code, URLs, attributes or raw HTML);
+- bare URLs / www. / e-mail addresses linked (GFM extended autolinks) in text outside
+  links, code and raw HTML;
+- smart punctuation in text only (never code, URLs, attributes or raw HTML);
 - math kept verbatim (`$x$`, `$$x$$`) in `<span class="math math-inline|math-display">`.
 
+Two paths, one output. `fast` takes pulldown-cmark's own HTML (`html()`, ~0.04 ms a post)
+and finishes it with a few regex passes; it serves ordinary posts. `walk` writes the HTML
+from the parser's event stream (one Python object per event: ~10x slower) and serves
+what the passes do not finish exactly: raw HTML, footnotes, alerts, math, Hugo fence
+attributes, `&lt;` or numeric entities, odd headings. `render` tries `fast`, then `walk`;
+tests/test_commonmark_fast.py holds them to the same bytes.
+
 Raw HTML passes through untouched (authors are trusted). Everything is linear in the
-input: the parser is, and the walk is one pass over the events with per-event work bounded
-by the event's size; so unlike Python-Markdown no pieces and no deadline are needed.
+input: the parser is, the walk is one pass over the events, the passes are regexes
+without backtracking; so unlike Python-Markdown no pieces and no deadline are needed.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from urllib.parse import quote
 
 import pyromark
@@ -356,11 +363,17 @@ def _text_pass(out: str, smart: bool, autolink: bool) -> str:
     need them (found by one regex; the rest of the HTML is left as it is)."""
     pieces: list[str] = []
     last = 0
+    links: _Links | None = None
     for m in _SEGMENT[smart, autolink].finditer(out):
         start, end = m.start() + 1, m.end()
         if out.startswith("<code", out.rfind("<", 0, start)):
             continue  # code: the code pass escapes it
-        pieces += (out[last:start], _segment(out, start, out[start:end], smart, autolink))
+        raw = _unesc(out[start:end])
+        linkable = False
+        if autolink and _MAY_LINK.search(raw):
+            links = links or _Links(out)
+            linkable = not links.inside(start)
+        pieces += (out[last:start], _segment(raw, _before(out, start), smart, linkable))
         last = end
     if not pieces:
         return out
@@ -368,10 +381,7 @@ def _text_pass(out: str, smart: bool, autolink: bool) -> str:
     return "".join(pieces)
 
 
-def _segment(out: str, start: int, seg: str, smart: bool, autolink: bool) -> str:
-    raw = _unesc(seg)
-    linkable = autolink and bool(_MAY_LINK.search(raw)) and not _in_link(out, start)
-    before = _before(out, start)
+def _segment(raw: str, before: str, smart: bool, linkable: bool) -> str:
     lines = raw.split("\n")
     for i, line in enumerate(lines):
         if i:
@@ -381,8 +391,20 @@ def _segment(out: str, start: int, seg: str, smart: bool, autolink: bool) -> str
     return "\n".join(lines)
 
 
-def _in_link(out: str, pos: int) -> bool:
-    return out.rfind("<a ", 0, pos) > out.rfind("</a>", 0, pos)
+class _Links:
+    """Where the <a> elements of a page are, to ask 'is this offset inside a link?' in
+    log time (a search back per run of text would be quadratic on hostile input)."""
+
+    def __init__(self, out: str):
+        self.marks = [(m.start(), m.group(0) == "<a ") for m in _LINK_MARK.finditer(out)]
+        self.offsets = [offset for offset, _ in self.marks]
+
+    def inside(self, pos: int) -> bool:
+        i = bisect_left(self.offsets, pos)
+        return i > 0 and self.marks[i - 1][1]
+
+
+_LINK_MARK = re.compile(r"<a |</a>")
 
 
 _RESETS = frozenset({"p", "li", "td", "th", "dt", "dd", "br", "h1", "h2", "h3", "h4", "h5", "h6"})
