@@ -369,8 +369,9 @@ _CODE_BLOCK = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
 
 
 def count_words(rendered_html: str) -> int:
-    text = html.unescape(_TAG.sub(" ", _CODE_BLOCK.sub(" ", rendered_html)))
-    return len(text.split())
+    if "<pre" in rendered_html:
+        rendered_html = _CODE_BLOCK.sub(" ", rendered_html)
+    return len(html.unescape(_TAG.sub(" ", rendered_html)).split())
 
 
 def render_body(
