@@ -17,7 +17,9 @@ def _current(out: Path, rel: str) -> list[str]:
 
 
 def test_pages_show_a_window_with_gaps(site: Path):
-    write(site / "site.toml", 'title = "T"\nbase_url = "https://t.example.com/"\nposts_per_page = 1\n')
+    write(
+        site / "site.toml", 'title = "T"\nbase_url = "https://t.example.com/"\nposts_per_page = 1\n'
+    )
     for n in range(15):
         post(site, f"p{n:02d}", f"Post {n}", date=f"2025-01-{n + 1:02d}")
     code, _, err = build_site(site)
@@ -36,7 +38,9 @@ def test_pages_show_a_window_with_gaps(site: Path):
 
 
 def test_few_pages_have_no_gap(site: Path):
-    write(site / "site.toml", 'title = "T"\nbase_url = "https://t.example.com/"\nposts_per_page = 1\n')
+    write(
+        site / "site.toml", 'title = "T"\nbase_url = "https://t.example.com/"\nposts_per_page = 1\n'
+    )
     for n in range(4):
         post(site, f"p{n}", f"Post {n}", date=f"2025-01-{n + 1:02d}")
     code, _, err = build_site(site)
