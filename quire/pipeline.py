@@ -131,7 +131,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
             staged, env, [*pages, *redirects], cache, config, workers, options
         )
         watch.lap("pages")
-        _write_search(staged, site_views.posts, cache)
+        _write_search(staged, site_views.posts, cache, workers)
         _write_feeds(staged, config, feed_jobs, cache, workers)
         staged.write("sitemap.xml", plan.sitemap_xml(config, plan.sitemap_urls(pages)))
         if not (site / "content" / "robots.txt").is_file():  # the site's own wins
@@ -329,16 +329,22 @@ def _write_pages(
     return len(todo)
 
 
-def _write_search(staged: output.StagedOutput, posts: Sequence[PostView], cache: BuildCache):
+def _write_search(
+    staged: output.StagedOutput, posts: Sequence[PostView], cache: BuildCache, workers: int
+):
     pages = cache.memo("pages")
     if not keep_unchanged(staged, pages, "search/index.json", digest(("search", posts))):
-        docs = cache.memo("search")
-        staged.write(
-            "search/index.json",
-            search.search_index(
-                posts, lambda v: docs.get(v.fingerprint, lambda: search.search_doc(v))
+        docs = cache.memo("search").get_many(
+            [v.fingerprint for v in posts],
+            lambda missing: parallel_map(
+                _search_doc_at, [posts[i] for i in missing], len(missing), workers
             ),
         )
+        staged.write("search/index.json", search.search_index(docs))
+
+
+def _search_doc_at(views: Sequence[PostView], index: int) -> dict:
+    return search.search_doc(views[index])
 
 
 def _feed_at(state: tuple[SiteConfig, Sequence[FeedJob], dict], index: int) -> bytes:
