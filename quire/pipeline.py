@@ -171,6 +171,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         cached=len(pages) + len(redirects) - rendered_pages,
         stages=tuple(watch.laps),
         images_encoded=pictures.encoded,
+        cpu=tuple(watch.cpu),
     )
 
 
@@ -408,11 +409,20 @@ class Stopwatch:
 
     laps: list[tuple[str, float]] = field(default_factory=list)
     last: float = field(default_factory=time.perf_counter)
+    cpu: list[float] = field(default_factory=list)
+    last_cpu: float = field(default_factory=lambda: _cpu_seconds())
 
     def lap(self, name: str) -> None:
-        now = time.perf_counter()
+        now, used = time.perf_counter(), _cpu_seconds()
         self.laps.append((name, now - self.last))
-        self.last = now
+        self.cpu.append(used - self.last_cpu)
+        self.last, self.last_cpu = now, used
+
+
+def _cpu_seconds() -> float:
+    """This process's CPU time and its finished workers'."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 __all__ = [
