@@ -21,7 +21,13 @@ from quire.config import SiteConfig
 from quire.images import stage as images
 from quire.incremental import fastpath, store
 from quire.incremental.digest import digest, engine_digest
-from quire.incremental.fingerprints import keep_unchanged, stat_outputs, template_digests
+from quire.incremental.fingerprints import (
+    keep_unchanged,
+    shallow_context,
+    shallow_names,
+    stat_outputs,
+    template_digests,
+)
 from quire.incremental.store import CACHE_DIR, BuildCache
 from quire.index import related_lists, taxonomy
 from quire.model import (
@@ -300,6 +306,7 @@ def _write_pages(
 ) -> int:
     """Render the pages whose fingerprint changed; link the others from the old output."""
     template_keys = template_digests(env, cache.memo("templates"))
+    shallow = shallow_names(env, cache.memo("templates"))
     config_key = digest(config)
     pages = cache.memo("pages")
     todo = [
@@ -310,7 +317,13 @@ def _write_pages(
             pages,
             job.path,
             digest(
-                (config_key, template_keys.get(job.template), job.path, job.template, job.context)
+                (
+                    config_key,
+                    template_keys.get(job.template),
+                    job.path,
+                    job.template,
+                    shallow_context(job.context, shallow.get(job.template, ())),
+                )
             ),
         )
     ]

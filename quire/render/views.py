@@ -20,8 +20,10 @@ DEFAULT_MARKDOWN = MarkdownSettings()
 
 def light_view(post: Post, markdown: MarkdownSettings = DEFAULT_MARKDOWN) -> PostView:
     """A post as lists see it: metadata only, no body. The title and summary get the
-    body's smart punctuation (so pages, lists, search and feeds all show the same)."""
-    return PostView(
+    body's smart punctuation (so pages, lists, search and feeds all show the same).
+    Its fingerprint digests what it shows, not the post's file: a body edit leaves the
+    pages that only list or relate the post alone."""
+    view = PostView(
         title=smart_plain(post.title, markdown),
         url=post.url,
         slug=post.slug,
@@ -37,8 +39,8 @@ def light_view(post: Post, markdown: MarkdownSettings = DEFAULT_MARKDOWN) -> Pos
         params=post.params,
         tags=_links(post.tags, "tags"),
         categories=_links(post.categories, "categories"),
-        fingerprint=digest(("light view", post.fingerprint or digest(post), markdown.smart)),
     )
+    return replace(view, fingerprint=digest(("light view", view)))
 
 
 def _links(names: tuple[str, ...], kind: str) -> tuple[Link, ...]:
