@@ -43,7 +43,7 @@ from quire.model import (
 )
 from quire.parallel import parallel_map
 from quire.problems import BuildFailed, Problem, ProblemList
-from quire.render import feeds, search, templates, views
+from quire.render import search, templates, views
 from quire.render.bodies import render_bodies
 from quire.render.templates import precompile
 
@@ -96,7 +96,8 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     static = plan.static_files(site, (*loaded.posts, *loaded.pages))
     pictures = images.Pictures(config, images.source_map(static))
     env.globals["picture"] = pictures.picture
-    light = {p.slug: views.light_view(p, config.markdown) for p in loaded.posts}
+    light_memo = cache.memo("light")
+    light = {p.slug: views.light_view(p, config.markdown, light_memo) for p in loaded.posts}
     rendered, found = render_bodies(
         loaded, env, related, light, site, cache, workers, options.progress
     )
@@ -120,7 +121,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     as_read = {p.slug: p for p in loaded.posts}  # posts without an image come back as they were
     for item in rendered:
         if item.post.kind is Kind.POST and item.post is not as_read.get(item.post.slug):
-            light[item.post.slug] = views.light_view(item.post, config.markdown)
+            light[item.post.slug] = views.light_view(item.post, config.markdown, light_memo)
     watch.lap("images")
 
     site_views = SiteViews.of(rendered, light, related, config)
@@ -355,6 +356,8 @@ def _write_search(staged: output.StagedOutput, posts: Sequence[PostView], cache:
 
 
 def _feed_at(state: tuple[SiteConfig, Sequence[FeedJob], dict], index: int) -> bytes:
+    from quire.render import feeds  # feedgen: imported only when a feed changed
+
     config, jobs, made = state  # made: entries by URL, shared by the feeds a process writes
     return feeds.feed_bytes(config, jobs[index], made)
 
@@ -396,17 +399,11 @@ def _save_cache(
 
 
 def _versions() -> tuple[str, ...]:
+    """From the installed packages' metadata: importing Python-Markdown (the other engine)
+    and Pygments only to read their versions cost an edit build ~0.1 s."""
     from importlib.metadata import version
 
-    import markdown
-    import pygments
-
-    return (
-        markdown.__version__,
-        version("pyromark"),
-        pygments.__version__,
-        jinja2.__version__,
-    )
+    return tuple(version(name) for name in ("markdown", "pyromark", "pygments", "jinja2"))
 
 
 @dataclass
