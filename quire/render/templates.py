@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -61,9 +62,13 @@ def _unfolded(function):
     (`'/css/style.css'|relurl`) is evaluated once at compile time and its result baked into
     the compiled template."""
 
+    remembered = functools.lru_cache(maxsize=4096, typed=True)(
+        function
+    )  # a list page repeats its links
+
     @jinja2.pass_eval_context
     def call(_eval_context, value, *args):
-        return function(value, *args)
+        return remembered(value, *args)
 
     return call
 
@@ -108,6 +113,9 @@ def wrap_tables(html_text: str) -> str:
 DATE_FORMAT = "%-d %B %Y"  # "4 November 2026": lists, posts and search results alike
 
 
+@functools.lru_cache(
+    maxsize=4096, typed=True
+)  # every list and feed page formats the same dates again
 def format_date(value: dt.datetime | None, fmt: str = DATE_FORMAT) -> str:
     if not value:
         return ""
