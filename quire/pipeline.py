@@ -90,7 +90,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     env = templates.make_environment(site, config)
     watch.lap("read")
 
-    related = related_lists(loaded, cache, site)
+    related = related_lists(loaded, cache, site, workers)
     watch.lap("related")
 
     static = plan.static_files(site, (*loaded.posts, *loaded.pages))
