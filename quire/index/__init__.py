@@ -23,9 +23,9 @@ def related_lists(loaded: Loaded, cache: BuildCache, site: Path, jobs: int = 1) 
     missing = [i for i, key in enumerate(keys) if word_digests.recall(key) is MISSING]
     tokenised = parallel_map(_words_at, [posts[i] for i in missing], len(missing), jobs)
     fresh: dict[bytes, tuple] = {}  # words tokenised in this build
-    for i, found in zip(missing, tokenised, strict=True):
+    for i, (found, found_digest) in zip(missing, tokenised, strict=True):
         fresh[keys[i]] = found
-        word_digests.keep(keys[i], digest(found))
+        word_digests.keep(keys[i], found_digest)
     features = [
         (p.slug, p.date, p.tags, p.categories, p.related, word_digests.recall(key))
         for p, key in zip(posts, keys, strict=True)
@@ -43,5 +43,6 @@ def related_lists(loaded: Loaded, cache: BuildCache, site: Path, jobs: int = 1) 
     return cache.memo("related").get(digest((features, loaded.config.related)), rank)
 
 
-def _words_at(posts, index: int) -> tuple:
-    return words.post_words(posts[index])
+def _words_at(posts, index: int) -> tuple[tuple, bytes]:
+    found = words.post_words(posts[index])
+    return found, digest(found)
