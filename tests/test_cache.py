@@ -191,6 +191,26 @@ def test_template_change_rerenders_only_what_uses_it(shop: Path, tmp_path: Path)
     assert tree(out) == cold_tree(shop, tmp_path)
 
 
+def test_card_template_edit_rerenders_the_lists(shop: Path, tmp_path: Path) -> None:
+    """list.html calls card(post), which renders partials/card.html: an edit of the card
+    re-renders every list page and no post page."""
+    out = tmp_path / "out"
+    assert build_site(shop, out)[0] == 0
+    default_card = (
+        Path(__file__).resolve().parents[1] / "quire" / "defaults" / "templates" / "partials"
+    ) / "card.html"
+    edited = default_card.read_text().replace("</article>", "<!-- card edited --></article>")
+    write(shop / "templates" / "partials" / "card.html", edited)
+    code, stdout, stderr = build_site(shop, out)
+    assert code == 0, stderr
+    posts, pages, rendered, cached = counts(stdout)
+    assert 0 < rendered < pages
+    assert "<!-- card edited -->" in (out / "index.html").read_text()
+    assert "<!-- card edited -->" in (out / "tags" / "mac" / "index.html").read_text()
+    assert "<!-- card edited -->" not in (out / "posts" / "tips" / "index.html").read_text()
+    assert tree(out) == cold_tree(shop, tmp_path)
+
+
 def test_product_change_rerenders_only_posts_showing_it(shop: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert build_site(shop, out)[0] == 0

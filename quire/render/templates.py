@@ -11,6 +11,7 @@ from pathlib import Path
 
 import jinja2
 import jinja2.bccache
+from markupsafe import Markup
 
 from quire import __version__, defaults
 from quire.config import SiteConfig
@@ -54,7 +55,27 @@ def make_environment(site_dir: Path, config: SiteConfig) -> jinja2.Environment:
     env.filters["isodate"] = _isodate
     env.globals["site"] = config
     env.globals["quire_version"] = __version__
+    env.globals["card"] = _cards(env)
     return env
+
+
+CARD = "partials/card.html"  # what `card(post)` renders; a template calling it depends on it
+
+
+def _cards(env: jinja2.Environment):
+    """`card(post, first)`: partials/card.html for one post, rendered once per process and
+    reused by every list the post is in (home, tags, categories: ~6 a post). An include in
+    the list's loop copied the whole page context for each card."""
+    made: dict[tuple[bytes, bool], Markup] = {}
+
+    def card(post, first: bool = False) -> Markup:
+        key = (post.fingerprint, bool(first))
+        if key not in made:
+            template = env.get_template(CARD)
+            made[key] = Markup(template.render(post=post, first=bool(first)))
+        return made[key]
+
+    return card
 
 
 def _unfolded(function):
