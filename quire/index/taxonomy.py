@@ -99,6 +99,23 @@ class Paginator:
     def next_url(self) -> str | None:
         return self.url_for(self.number + 1) if self.number < self.total else None
 
+    @property
+    def window(self) -> tuple[int | None, ...]:
+        """Page numbers to link: first, last and two either side of this one; None marks a gap.
+
+        Listing every page made each list page O(pages) and a whole site O(pages^2).
+        """
+        near = range(max(1, self.number - 2), min(self.total, self.number + 2) + 1)
+        shown = sorted({1, self.total, *near})
+        numbers: list[int | None] = []
+        for n in shown:
+            if numbers and n - numbers[-1] > 2:
+                numbers.append(None)
+            elif numbers and n - numbers[-1] == 2:
+                numbers.append(n - 1)
+            numbers.append(n)
+        return tuple(numbers)
+
 
 def paginate(items: Sequence[T], per_page: int, base_url: str) -> list[Paginator]:
     per_page = max(1, per_page)

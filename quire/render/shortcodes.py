@@ -342,28 +342,27 @@ def _capped(problems: list[Problem], path: str, depth: int) -> list[Problem]:
     return [*shown, Problem(path, shown[-1].line, f"... and {more} more shortcode problems")]
 
 
-_TOKEN = re.compile(r"QUIRESHORTCODE\d+x\d+QUIRE")  # a literal prefix: a fast scan
+_TOKEN = re.compile(r"QUIRESHORTCODE\d+x\d+QUIRE")
 
 
 def restore(rendered: str, parts: dict[str, str]) -> str:
-    """Placeholders back to shortcode HTML in one pass (a replace per token is quadratic);
-    a placeholder alone in a paragraph takes the paragraph's <p></p> with it."""
+    """Placeholders back to shortcode HTML in one pass (a replace per token is quadratic), a
+    placeholder alone in its paragraph with the paragraph. Searched for by its literal start:
+    a pattern starting "<p>" or the token was tried at every character, 0.3 ms a body."""
     if not parts:
         return rendered
     out: list[str] = []
     last = 0
     for match in _TOKEN.finditer(rendered):
-        html_part = parts.get(match.group(0))
-        if html_part is None:
-            continue
         start, end = match.span()
         if (
-            start - 3 >= last
+            start >= 3
             and rendered.startswith("<p>", start - 3)
             and rendered.startswith("</p>", end)
         ):
             start, end = start - 3, end + 4
-        out += (rendered[last:start], html_part)
+        out.append(rendered[last:start])
+        out.append(parts.get(match.group(0), rendered[start:end]))
         last = end
     out.append(rendered[last:])
     return "".join(out)
