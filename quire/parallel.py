@@ -64,11 +64,13 @@ def parallel_map(
     progress: bool = False,
     desc: str = "Rendering",
     minimum: int = PARALLEL_MIN,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Iterator:
     """Yields work(state, i) for i in range(count), in order: from `jobs` forked processes
     when there is enough work (they inherit `state`, only indexes and results cross
     process boundaries), else from this one. The results are the same either way.
-    `minimum`: fewer items than this stay in this process (images: each is worth a fork)."""
+    `minimum`: fewer items than this stay in this process (images: each is worth a fork).
+    `meanwhile`: called in this process once the workers have started, else first."""
     bar = None
     if progress and count:
         from tqdm import tqdm
@@ -80,11 +82,16 @@ def parallel_map(
             chunk = max(1, min(16, count // (jobs * 8)))
             jobs = min(jobs, count)
             with pool_ctx.Pool(jobs, initializer=_start_worker, initargs=(work, state)) as pool:
-                for result in pool.imap(_work_in_worker, range(count), chunksize=chunk):
+                results = pool.imap(_work_in_worker, range(count), chunksize=chunk)
+                if meanwhile is not None:
+                    meanwhile()
+                for result in results:
                     if bar is not None:
                         bar.update()
                     yield result
             return
+        if meanwhile is not None:
+            meanwhile()
         for i in range(count):
             result = work(state, i)
             if bar is not None:

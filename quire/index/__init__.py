@@ -21,7 +21,14 @@ def related_lists(loaded: Loaded, cache: BuildCache, site: Path, jobs: int = 1) 
     keys = [words.text_key(p) for p in posts]
     word_digests = cache.memo("words")
     missing = [i for i, key in enumerate(keys) if word_digests.recall(key) is MISSING]
-    tokenised = parallel_map(_words_at, [posts[i] for i in missing], len(missing), jobs)
+    cold = not cache.memo("related").old  # ranking ahead for sure: load numpy meanwhile
+    tokenised = parallel_map(
+        _words_at,
+        [posts[i] for i in missing],
+        len(missing),
+        jobs,
+        meanwhile=_ranking if cold else None,
+    )
     fresh: dict[bytes, tuple] = {}  # words tokenised in this build
     for i, (found, found_digest) in zip(missing, tokenised, strict=True):
         fresh[keys[i]] = found
@@ -32,8 +39,7 @@ def related_lists(loaded: Loaded, cache: BuildCache, site: Path, jobs: int = 1) 
     ]
 
     def rank() -> RelatedLists:
-        from quire.index import related  # numpy and scipy load only when ranking is redone
-
+        related = _ranking()
         known = load_words(site, cache.engine) if len(fresh) < len(set(keys)) else {}
         known.update(fresh)
         pairs = [known.get(k) or words.post_words(p) for k, p in zip(keys, posts, strict=True)]
@@ -41,6 +47,13 @@ def related_lists(loaded: Loaded, cache: BuildCache, site: Path, jobs: int = 1) 
         return related.related_index(posts, loaded.config.related, pairs, with_filled=True)
 
     return cache.memo("related").get(digest((features, loaded.config.related)), rank)
+
+
+def _ranking():
+    """The ranking module: numpy and scipy load only when ranking is redone (0.4 s)."""
+    from quire.index import related
+
+    return related
 
 
 def _words_at(posts, index: int) -> tuple[tuple, bytes]:
