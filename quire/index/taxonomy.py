@@ -57,6 +57,15 @@ class Term:
     def count(self) -> int:
         return len(self.posts)
 
+    @functools.cached_property
+    def fingerprint(self) -> bytes:
+        """Digest of the term and its posts' fingerprints, made once: a page that holds the
+        term (each of a tag's N/10 list pages, the tags index) digests these 16 bytes, not the
+        term's N posts again (which made list-page fingerprints grow as N squared)."""
+        from quire.incremental.digest import digest  # index must not import the cache eagerly
+
+        return digest(("term", self.kind, self.name, self.slug, self.posts))
+
 
 def build_terms(posts: Sequence, kind: str) -> tuple[Term, ...]:
     """Groups posts (already newest first) by tag or category; names that slugify alike merge."""
@@ -73,6 +82,9 @@ def build_terms(posts: Sequence, kind: str) -> tuple[Term, ...]:
                 members.append(post)
     terms = [Term(kind, name, slug, tuple(members)) for slug, (name, members) in groups.items()]
     return tuple(sorted(terms, key=lambda t: (t.name.lower(), t.slug)))
+
+
+PAGER_WINDOW = 3  # page links either side of the current one; lists of 9 pages or fewer: all
 
 
 @dataclass(frozen=True)
@@ -98,6 +110,23 @@ class Paginator:
     @property
     def next_url(self) -> str | None:
         return self.url_for(self.number + 1) if self.number < self.total else None
+
+    def window(self, around: int = PAGER_WINDOW) -> tuple[int | None, ...]:
+        """The page numbers a pager links: the first, the last and `around` either side of
+        this page, None where numbers are left out (a gap drawn as "…"). A gap of one number
+        shows the number. Linking every page made each of a list's N/10 pages N/10 links long:
+        output growing as N squared (2 GB of home pages at 20,000 posts)."""
+        if self.total <= 2 * around + 3:  # a gap would save nothing: all of them
+            return tuple(range(1, self.total + 1))
+        keep = {1, self.total, *range(self.number - around, self.number + around + 1)}
+        numbers: list[int | None] = []
+        for n in sorted(k for k in keep if 1 <= k <= self.total):
+            if numbers and n - numbers[-1] == 2:
+                numbers.append(n - 1)
+            elif numbers and n - numbers[-1] > 2:
+                numbers.append(None)
+            numbers.append(n)
+        return tuple(numbers)
 
 
 def paginate(items: Sequence[T], per_page: int, base_url: str) -> list[Paginator]:
