@@ -254,6 +254,7 @@ class BuildResult:
     cached: int = 0  # pages the cache proved unchanged, kept without rendering
     stages: tuple[tuple[str, float], ...] = ()  # (stage, seconds), in build order
     images_encoded: int = 0  # image variants encoded (0 when the cache had them all)
+    cpu: tuple[float, ...] = ()  # CPU seconds per stage, worker processes included
 
     def summary(self) -> str:
         return (
@@ -262,8 +263,13 @@ class BuildResult:
         )
 
     def timings(self) -> str:
+        """Wall and CPU seconds a stage: on a busy machine only the CPU figures compare."""
         laps = self.stages or (("no-change check", self.seconds),)
-        return "timings: " + ", ".join(f"{name} {seconds:.3f} s" for name, seconds in laps)
+        cpu = self.cpu if len(self.cpu) == len(laps) else (None,) * len(laps)
+        return "timings: " + ", ".join(
+            f"{name} {seconds:.3f} s" + (f" ({used:.2f} CPU)" if used is not None else "")
+            for (name, seconds), used in zip(laps, cpu, strict=True)
+        )
 
 
 def plural(count: int, noun: str) -> str:

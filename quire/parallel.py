@@ -8,9 +8,18 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Iterator
+from multiprocessing.reduction import ForkingPickler
+from types import MappingProxyType
 
 PARALLEL_MIN = 50  # fewer bodies to render than this: forking workers costs more than it saves
 
+
+# Records hold read-only mappings, which pickle cannot send back from a worker as they are.
+def _read_only(items: dict) -> MappingProxyType:
+    return MappingProxyType(items)
+
+
+ForkingPickler.register(MappingProxyType, lambda m: (_read_only, (dict(m),)))
 
 # Set once in each forked worker by _start_worker: tasks then carry only an index.
 _WORKER_STATE: list[tuple[Callable, object]] = []

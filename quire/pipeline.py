@@ -21,7 +21,13 @@ from quire.config import SiteConfig
 from quire.images import stage as images
 from quire.incremental import fastpath, store
 from quire.incremental.digest import digest, engine_digest
-from quire.incremental.fingerprints import keep_unchanged, stat_outputs, template_digests
+from quire.incremental.fingerprints import (
+    keep_unchanged,
+    shallow_context,
+    shallow_names,
+    stat_outputs,
+    template_digests,
+)
 from quire.incremental.store import CACHE_DIR, BuildCache
 from quire.index import related_lists, taxonomy
 from quire.model import (
@@ -37,7 +43,7 @@ from quire.model import (
 )
 from quire.parallel import parallel_map
 from quire.problems import BuildFailed, Problem, ProblemList
-from quire.render import feeds, search, templates, views
+from quire.render import search, templates, views
 from quire.render.bodies import render_bodies
 from quire.render.templates import precompile
 
@@ -84,13 +90,14 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     env = templates.make_environment(site, config)
     watch.lap("read")
 
-    related = related_lists(loaded, cache, site)
+    related = related_lists(loaded, cache, site, workers)
     watch.lap("related")
 
     static = plan.static_files(site, (*loaded.posts, *loaded.pages))
     pictures = images.Pictures(config, images.source_map(static))
     env.globals["picture"] = pictures.picture
-    light = {p.slug: views.light_view(p, config.markdown) for p in loaded.posts}
+    light_memo = cache.memo("light")
+    light = {p.slug: views.light_view(p, config.markdown, light_memo) for p in loaded.posts}
     rendered, found = render_bodies(
         loaded, env, related, light, site, cache, workers, options.progress
     )
@@ -114,7 +121,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     as_read = {p.slug: p for p in loaded.posts}  # posts without an image come back as they were
     for item in rendered:
         if item.post.kind is Kind.POST and item.post is not as_read.get(item.post.slug):
-            light[item.post.slug] = views.light_view(item.post, config.markdown)
+            light[item.post.slug] = views.light_view(item.post, config.markdown, light_memo)
     watch.lap("images")
 
     site_views = SiteViews.of(rendered, light, related, config)
@@ -131,7 +138,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
             staged, env, [*pages, *redirects], cache, config, workers, options
         )
         watch.lap("pages")
-        _write_search(staged, site_views.posts, cache)
+        _write_search(staged, site_views.posts, cache, workers)
         _write_feeds(staged, config, feed_jobs, cache, workers)
         staged.write("sitemap.xml", plan.sitemap_xml(config, plan.sitemap_urls(pages)))
         if not (site / "content" / "robots.txt").is_file():  # the site's own wins
@@ -171,6 +178,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         cached=len(pages) + len(redirects) - rendered_pages,
         stages=tuple(watch.laps),
         images_encoded=pictures.encoded,
+        cpu=tuple(watch.cpu),
     )
 
 
@@ -300,6 +308,7 @@ def _write_pages(
 ) -> int:
     """Render the pages whose fingerprint changed; link the others from the old output."""
     template_keys = template_digests(env, cache.memo("templates"))
+    shallow = shallow_names(env, cache.memo("templates"))
     config_key = digest(config)
     pages = cache.memo("pages")
     todo = [
@@ -310,7 +319,13 @@ def _write_pages(
             pages,
             job.path,
             digest(
-                (config_key, template_keys.get(job.template), job.path, job.template, job.context)
+                (
+                    config_key,
+                    template_keys.get(job.template),
+                    job.path,
+                    job.template,
+                    shallow_context(job.context, shallow.get(job.template, ())),
+                )
             ),
         )
     ]
@@ -329,19 +344,27 @@ def _write_pages(
     return len(todo)
 
 
-def _write_search(staged: output.StagedOutput, posts: Sequence[PostView], cache: BuildCache):
+def _write_search(
+    staged: output.StagedOutput, posts: Sequence[PostView], cache: BuildCache, workers: int
+):
     pages = cache.memo("pages")
     if not keep_unchanged(staged, pages, "search/index.json", digest(("search", posts))):
-        docs = cache.memo("search")
-        staged.write(
-            "search/index.json",
-            search.search_index(
-                posts, lambda v: docs.get(v.fingerprint, lambda: search.search_doc(v))
+        docs = cache.memo("search").get_many(
+            [v.fingerprint for v in posts],
+            lambda missing: parallel_map(
+                _search_doc_at, [posts[i] for i in missing], len(missing), workers
             ),
         )
+        staged.write("search/index.json", search.search_index(docs))
+
+
+def _search_doc_at(views: Sequence[PostView], index: int) -> dict:
+    return search.search_doc(views[index])
 
 
 def _feed_at(state: tuple[SiteConfig, Sequence[FeedJob], dict], index: int) -> bytes:
+    from quire.render import feeds  # feedgen: imported only when a feed changed
+
     config, jobs, made = state  # made: entries by URL, shared by the feeds a process writes
     return feeds.feed_bytes(config, jobs[index], made)
 
@@ -383,17 +406,11 @@ def _save_cache(
 
 
 def _versions() -> tuple[str, ...]:
+    """From the installed packages' metadata: importing Python-Markdown (the other engine)
+    and Pygments only to read their versions cost an edit build ~0.1 s."""
     from importlib.metadata import version
 
-    import markdown
-    import pygments
-
-    return (
-        markdown.__version__,
-        version("pyromark"),
-        pygments.__version__,
-        jinja2.__version__,
-    )
+    return tuple(version(name) for name in ("markdown", "pyromark", "pygments", "jinja2"))
 
 
 @dataclass
@@ -402,11 +419,20 @@ class Stopwatch:
 
     laps: list[tuple[str, float]] = field(default_factory=list)
     last: float = field(default_factory=time.perf_counter)
+    cpu: list[float] = field(default_factory=list)
+    last_cpu: float = field(default_factory=lambda: _cpu_seconds())
 
     def lap(self, name: str) -> None:
-        now = time.perf_counter()
+        now, used = time.perf_counter(), _cpu_seconds()
         self.laps.append((name, now - self.last))
-        self.last = now
+        self.cpu.append(used - self.last_cpu)
+        self.last, self.last_cpu = now, used
+
+
+def _cpu_seconds() -> float:
+    """This process's CPU time and its finished workers'."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
 
 
 __all__ = [

@@ -191,6 +191,26 @@ def test_template_change_rerenders_only_what_uses_it(shop: Path, tmp_path: Path)
     assert tree(out) == cold_tree(shop, tmp_path)
 
 
+def test_card_template_edit_rerenders_the_lists(shop: Path, tmp_path: Path) -> None:
+    """list.html calls card(post), which renders partials/card.html: an edit of the card
+    re-renders every list page and no post page."""
+    out = tmp_path / "out"
+    assert build_site(shop, out)[0] == 0
+    default_card = (
+        Path(__file__).resolve().parents[1] / "quire" / "defaults" / "templates" / "partials"
+    ) / "card.html"
+    edited = default_card.read_text().replace("</article>", "<!-- card edited --></article>")
+    write(shop / "templates" / "partials" / "card.html", edited)
+    code, stdout, stderr = build_site(shop, out)
+    assert code == 0, stderr
+    posts, pages, rendered, cached = counts(stdout)
+    assert 0 < rendered < pages
+    assert "<!-- card edited -->" in (out / "index.html").read_text()
+    assert "<!-- card edited -->" in (out / "tags" / "mac" / "index.html").read_text()
+    assert "<!-- card edited -->" not in (out / "posts" / "tips" / "index.html").read_text()
+    assert tree(out) == cold_tree(shop, tmp_path)
+
+
 def test_product_change_rerenders_only_posts_showing_it(shop: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
     assert build_site(shop, out)[0] == 0
@@ -420,3 +440,108 @@ def test_corrupt_shard_is_ignored_with_a_warning(shop: Path, tmp_path: Path) -> 
     assert tree(out) == cold_tree(shop, tmp_path)
     code, _, stderr = build_site(shop, out)
     assert code == 0 and "warning: build cache" not in stderr
+
+
+# ---------------------------------------------------------------- the one-post edit path
+
+
+def test_body_edit_rerenders_only_the_pages_that_show_the_body(shop: Path, tmp_path: Path) -> None:
+    """A body edit that leaves related lists alone (stop words only) re-renders the post's
+    page and the listings holding its full view, never the posts that merely relate it nor
+    the other pages of its tags."""
+    out = tmp_path / "out"
+    assert build_site(shop, out, "--jobs", "1")[0] == 0
+    post(
+        shop, "old", "Old post", "2024-01-01", "Gone soon.\n\nAnd the of it.", tags="[mac, review]"
+    )
+    code, stdout, stderr = build_site(shop, out, "--jobs", "1")
+    assert code == 0, stderr
+    # posts/old, the last home page, tags/mac/page/3, tags/review/page/2, the archive and
+    # the tags index (terms.html lists every Term with its posts); not posts/news, whose
+    # related list shows the post, nor tags/mac/ and tags/review/ (they show term.count)
+    assert counts(stdout)[2] == 6
+    assert tree(out) == cold_tree(shop, tmp_path)
+
+
+def test_term_pages_whose_template_reads_the_posts_follow_every_member(
+    shop: Path, tmp_path: Path
+) -> None:
+    """A list template that reads term.posts sees each member's body: all the term's pages
+    re-render on a member's edit (only plain term.name/count reads are left out)."""
+    default_list = Path(__file__).resolve().parents[1] / "quire" / "defaults" / "templates"
+    text = (default_list / "list.html").read_text()
+    deep = "{% if term %}{% for p in term.posts %}<i>{{ p.word_count }}</i>{% endfor %}{% endif %}"
+    write(shop / "templates" / "list.html", text.replace("{% endblock %}", deep + "{% endblock %}"))
+    out = tmp_path / "out"
+    assert build_site(shop, out, "--jobs", "1")[0] == 0
+    post(
+        shop, "old", "Old post", "2024-01-01", "Gone soon.\n\nAnd the of it.", tags="[mac, review]"
+    )
+    code, stdout, stderr = build_site(shop, out, "--jobs", "1")
+    assert code == 0, stderr
+    assert counts(stdout)[2] == 6 + 2 + 1  # and tags/mac/, tags/mac/page/2/, tags/review/
+    assert tree(out) == cold_tree(shop, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("source", "shallow"),
+    [
+        ("{% if term %}{{ term.name }} {{ term.count }}{% endif %}", True),
+        ("{% if not term and x %}{{ term.url }}{% endif %}{{ 1 if term else 2 }}", True),
+        ("{{ term is defined }}", True),
+        ("{{ term }}", False),
+        ("{{ term.posts|length }}", False),
+        ("{% set t = term %}{{ t.name }}", False),
+        ("{{ term['name'] }}", False),
+        ("{{ (term or x).name }}", False),
+        ("{% for p in term %}{% endfor %}", False),
+    ],
+)
+def test_shallow_term_analysis(source: str, shallow: bool) -> None:
+    import jinja2
+
+    from quire.incremental.fingerprints import _deep_uses
+
+    ast = jinja2.Environment().parse(source)
+    assert ("term" not in _deep_uses(ast)) is shallow
+
+
+def test_shallow_names_follow_includes_and_give_up_on_dynamic_ones() -> None:
+    import jinja2
+
+    from quire.incremental.fingerprints import shallow_names
+    from quire.incremental.memo import Memo
+
+    env = jinja2.Environment(
+        loader=jinja2.DictLoader(
+            {
+                "list.html": "{{ term.name }}{% include 'card.html' %}",
+                "card.html": "{{ term.posts }}",
+                "tag.html": "{{ term.count }}{% include 'plain.html' %}",
+                "plain.html": "{{ term.slug }}",
+                "dyn.html": "{{ term.name }}{% include name %}",
+            }
+        )
+    )
+    names = shallow_names(env, Memo())
+    assert names["tag.html"] == ("term",)
+    assert names["list.html"] == ()
+    assert names["dyn.html"] == ()
+
+
+def test_an_edit_rewrites_few_cache_shards(tmp_path: Path, make_corpus) -> None:
+    """Search entries live in shards like posts and bodies: one edit rewrites at most the
+    shard its old entry left and the one its new entry joined, not all search entries.
+    (Stop words only: no related list changes, so no other post's entry does.)"""
+    site = make_corpus(40, tmp_path / "corpus", "quire")
+    out = tmp_path / "out"
+    assert build_site(site, out, "--jobs", "1")[0] == 0
+    folder = site / cache.CACHE_DIR
+    before = {p.name: p.stat().st_mtime_ns for p in folder.glob("search-*.bin")}
+    assert len(before) == cache.SHARDS
+    edited = sorted((site / "content" / "posts").glob("*.md"))[3]
+    edited.write_text(edited.read_text() + "\nAnd the of it, too.\n")
+    assert build_site(site, out, "--jobs", "1")[0] == 0
+    after = {p.name: p.stat().st_mtime_ns for p in folder.glob("search-*.bin")}
+    assert 1 <= sum(after[n] != before[n] for n in before) <= 2
+    assert tree(out) == cold_tree(site, tmp_path)

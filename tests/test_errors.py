@@ -144,3 +144,22 @@ def test_no_traceback_for_missing_site(tmp_path: Path):
     code, _, stderr = build_site(tmp_path / "nowhere", tmp_path / "out")
     assert code == 1
     assert "site.toml not found" in stderr
+
+
+def test_problems_found_by_parallel_readers_are_all_reported(site: Path):
+    """Over 50 files are parsed in worker processes: their problems still come back, each
+    with its line, and a file that failed in one build is read again in the next."""
+    for n in range(60):
+        post(site, f"p{n:02d}", f"Post {n}", "2024-01-01")
+    write(
+        site / "content" / "posts" / "p07.md", "---\ntitle: [unclosed\ndate: 2024-01-01\n---\nx\n"
+    )
+    write(site / "content" / "posts" / "p42.md", "---\ntitle: Fine\ndate: not-a-date\n---\nx\n")
+    code, _, err = build_site(site, None, "--jobs", "2")
+    assert code == 1
+    assert "content/posts/p07.md:3: invalid YAML" in err and "content/posts/p42.md:3:" in err
+    post(site, "p07", "Seven", "2024-01-01")
+    post(site, "p42", "Forty-two", "2024-01-01")
+    code, out, err = build_site(site, None, "--jobs", "2")
+    assert code == 0, err
+    assert (site.parent / "out" / "posts" / "p42" / "index.html").is_file()

@@ -13,7 +13,7 @@ import feedparser
 import html5lib
 import lxml.etree
 import pytest
-from conftest import build_site, image, write
+from conftest import build_site, image, post, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -371,3 +371,20 @@ def test_check_url_passes_only_plain_http_and_site_paths(url):
     assert not any(c.isspace() or c in "\\<>\"'`" or ord(c) < 32 for c in url)
     if not urlsplit(url).scheme:
         assert ".." not in url.split("?")[0].split("#")[0].split("/")
+
+
+def test_feeds_hold_every_entry_whatever_its_html(site: Path):
+    """Entries are written once and spliced into each feed: a body whose raw HTML looks like
+    feed markup (an indented <item>, </channel>, a CDATA end) stays inside its own entry."""
+    tricky = "<div>\n    <item>\n  </channel>\n</rss>\n</feed> ]]> &amp;\n</div>\n\nAfter."
+    post(site, "tricky", "Tricky", "2025-01-02", tricky, tags="[t]")
+    post(site, "plain", "Plain", "2025-01-01", "Plain text.", tags="[t]")
+    code, _, err = build_site(site)
+    assert code == 0, err
+    out = site.parent / "out"
+    for rel in ("feed.xml", "atom.xml", "tags/t/feed.xml"):
+        feed = feedparser.parse((out / rel).read_bytes())
+        assert not feed.bozo, (rel, feed.bozo_exception)
+        assert [e.title for e in feed.entries] == ["Tricky", "Plain"], rel
+        content = feed.entries[0].content[0].value
+        assert "]]>" in content and "After." in content, rel  # feedparser drops the unknown tags

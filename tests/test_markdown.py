@@ -334,3 +334,15 @@ def test_rendered_toc_comes_from_the_headings(engine: str) -> None:
 def test_smart_plain(text: str, expected: str) -> None:
     assert smart_plain(text, MarkdownSettings()) == expected
     assert smart_plain(text, MarkdownSettings(smart=False)) == text
+
+
+def test_shortcode_placeholders_restored_with_their_paragraph():
+    from quire.render.shortcodes import restore
+
+    a, b, c = "QUIRESHORTCODE1x1QUIRE", "QUIRESHORTCODE1x2QUIRE", "QUIRESHORTCODE9x9QUIRE"
+    parts = {a: "<div>A</div>", b: "<b>B</b>"}
+    assert restore(f"{a}</p>", parts) == "<div>A</div></p>"  # at the start: nothing before
+    assert restore(f"<p>{a}</p>\n<p>x {b} y</p>", parts) == "<div>A</div>\n<p>x <b>B</b> y</p>"
+    assert restore(f"<p>{a}{b}</p>", parts) == "<p><div>A</div><b>B</b></p>"
+    assert restore(f"<p>{c}</p>", parts) == f"<p>{c}</p>"  # unknown: left as it was
+    assert restore("no tokens", parts) == "no tokens"

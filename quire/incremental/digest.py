@@ -37,7 +37,14 @@ class _DigestPickler(_Pickler):
     """Pickles a fingerprinted record as its fingerprint."""
 
     def persistent_id(self, obj):
+        # called for every object pickled: the plain types (most of them) are answered
+        # without an attribute lookup that fails
+        if type(obj) in _PLAIN:
+            return None
         return getattr(obj, "fingerprint", None) or None
+
+
+_PLAIN = frozenset({str, bytes, int, float, bool, type(None), tuple, list, dict})
 
 
 def digest(value: object) -> bytes:

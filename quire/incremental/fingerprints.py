@@ -11,6 +11,7 @@ import jinja2.meta
 from quire import output
 from quire.incremental.digest import digest
 from quire.incremental.memo import MISSING, Memo
+from quire.render.templates import CARD
 
 
 def template_digests(env: jinja2.Environment, memo: Memo) -> dict[str, bytes]:
@@ -33,7 +34,7 @@ def _template_digests(
     refs: dict[str, list[str | None]] = {}
     for name, source in sources.items():
         try:
-            refs[name] = list(jinja2.meta.find_referenced_templates(env.parse(source or "")))
+            refs[name] = _references(env.parse(source or ""))
         except Exception:  # a syntax error: rendering reports it with its line
             refs[name] = [None]
     digests = {}
@@ -51,6 +52,110 @@ def _template_digests(
                 stack.extend(refs.get(current, ()))
         digests[name] = everything if dynamic else digest(sorted((n, sources.get(n)) for n in seen))
     return digests
+
+
+def _references(ast: jinja2.nodes.Template) -> list[str | None]:
+    """Templates this one extends, includes or imports, and the card template if it calls
+    `card(...)`; None for a name only known at render time."""
+    found = list(jinja2.meta.find_referenced_templates(ast))
+    calls = ast.find_all(jinja2.nodes.Call)
+    if any(isinstance(c.node, jinja2.nodes.Name) and c.node.name == "card" for c in calls):
+        found.append(CARD)
+    return found
+
+
+# Context values a list page holds that its template usually reads only a little of: a
+# tag's page holds the Term with every post of the tag, so one post's edit would re-render
+# all its pages. When every use of the name in the template (and all it extends, includes
+# or imports) reads one of these attributes, or only tests it, the page's fingerprint
+# holds just those.
+SHALLOW = {"term": ("kind", "name", "slug", "url", "count")}
+
+
+def shallow_names(env: jinja2.Environment, memo: Memo) -> dict[str, tuple[str, ...]]:
+    """Per template, the SHALLOW context names it (with everything it reaches) only reads
+    the listed attributes of or tests. Memoised like template_digests."""
+    sources: dict[str, str | None] = {}
+    for name in env.list_templates():
+        try:
+            sources[name] = env.loader.get_source(env, name)[0]
+        except Exception:
+            sources[name] = None
+    everything = digest(("shallow", SHALLOW, sorted(sources.items())))
+    return memo.get(everything, lambda: _shallow_names(env, sources))
+
+
+def _shallow_names(env: jinja2.Environment, sources: Mapping[str, str | None]):
+    refs: dict[str, list[str | None]] = {}
+    deep: dict[str, set[str]] = {}
+    for name, source in sources.items():
+        try:
+            ast = env.parse(source or "")
+            refs[name] = list(jinja2.meta.find_referenced_templates(ast))
+            deep[name] = _deep_uses(ast)
+        except Exception:  # a syntax error: rendering reports it; nothing is shallow
+            refs[name], deep[name] = [None], set(SHALLOW)
+    result = {}
+    for name in sources:
+        seen: set[str] = set()
+        stack: list[str | None] = [name]
+        used: set[str] = set()
+        while stack:
+            current = stack.pop()
+            if current is None or (current not in sources and current not in seen):
+                used = set(SHALLOW)  # a dynamic or missing template: it may read anything
+                break
+            if current not in seen:
+                seen.add(current)
+                used |= deep[current]
+                stack.extend(refs.get(current, ()))
+        result[name] = tuple(sorted(set(SHALLOW) - used))
+    return result
+
+
+def _deep_uses(ast) -> set[str]:
+    """The SHALLOW names this template uses in any other way than reading a listed
+    attribute (`term.count`) or testing it (`if term`, `term is defined`, `not term`)."""
+    from jinja2 import nodes
+
+    deep: set[str] = set()
+
+    def walk(node, parent) -> None:
+        if isinstance(node, nodes.Name) and node.name in SHALLOW and node.ctx == "load":
+            ok = (
+                (
+                    isinstance(parent, nodes.Getattr)
+                    and parent.node is node
+                    and parent.attr in SHALLOW[node.name]
+                )
+                or (isinstance(parent, nodes.If | nodes.CondExpr) and parent.test is node)
+                or isinstance(parent, nodes.Not)
+                or (
+                    isinstance(parent, nodes.Test)
+                    and parent.node is node
+                    and parent.name in ("defined", "undefined", "none")
+                )
+            )
+            if not ok:
+                deep.add(node.name)
+        for child in node.iter_child_nodes():
+            walk(child, node)
+
+    walk(ast, None)
+    return deep
+
+
+def shallow_context(context: dict, names: tuple[str, ...]) -> dict:
+    """The context as a page's fingerprint sees it: SHALLOW values reduced to what the
+    template reads of them."""
+    if not names:
+        return context
+    reduced = dict(context)
+    for name in names:
+        value = context.get(name)
+        if value is not None:
+            reduced[name] = ("shallow", *(getattr(value, a) for a in SHALLOW[name]))
+    return reduced
 
 
 def keep_unchanged(staged: output.StagedOutput, pages: Memo, path: str, fingerprint: bytes) -> bool:

@@ -13,7 +13,7 @@ checks f(old value) against the stamp saved with it before reusing it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
@@ -38,6 +38,18 @@ class Memo(Generic[V]):
             value = compute()
             self.keep(key, value, stamp(value) if stamp else None)
         return value
+
+    def get_many(
+        self, keys: Sequence[Hashable], compute: Callable[[list[int]], Iterable[V]]
+    ) -> list[V]:
+        """Values for all keys; compute(indexes) makes the missing ones as one batch, so the
+        caller can spread a cold build's work over processes."""
+        values = [self.recall(key) for key in keys]
+        missing = [i for i, value in enumerate(values) if value is MISSING]
+        for i, value in zip(missing, compute(missing), strict=True):
+            self.keep(keys[i], value)
+            values[i] = value
+        return values
 
     def recall(self, key: Hashable, stamp: Callable[[V], bytes] | None = None):
         """The value for key from this build or the last, or MISSING."""

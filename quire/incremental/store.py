@@ -6,8 +6,9 @@ a whitelist of record types; never pickle, which runs code on load) written atom
 (temp file + rename):
 
 - `store.bin`: every memo (see memo.py) but the large ones, each entry keyed by a digest
-  of everything that affects it; `posts-NN.bin` and `bodies-NN.bin` hold parsed posts and
-  rendered bodies in SHARDS shards, so an edit rewrites one or two of them.
+  of everything that affects it; `posts-NN.bin`, `bodies-NN.bin`, `pictures-NN.bin` and `search-NN.bin` hold
+  parsed posts, rendered bodies and search entries in SHARDS shards, so an edit rewrites
+  one or two of each.
 - `words.bin`: each post's words for related posts, read only when the ranking is redone.
 - `manifest.bin`: the no-change check's (see fastpath.py).
 
@@ -33,7 +34,9 @@ from quire.problems import Problem
 CACHE_DIR = ".quire-cache"
 STORE_FILE = "store.bin"
 SHARDS = 16  # posts and bodies are split so that an edit rewrites 1/16 of them, not all
-SHARDED = ("posts", "bodies", "pictures")  # pictures: bodies with <img> made <picture>
+# pictures: bodies with <img> made <picture>; search: each view's search entry (the
+# largest part of store.bin, which is written on every build)
+SHARDED = ("posts", "bodies", "pictures", "search")
 OUTPUT_BOUND = ("pages",)  # what one output folder holds: forgotten for another folder
 WORDS_FILE = "words.bin"  # each post's words for related posts, read only when re-ranking
 MAGIC_STEM = b"QUIRE-CACHE-"

@@ -10,24 +10,26 @@ from quire.incremental.memo import MISSING
 from quire.incremental.store import BuildCache, load_words
 from quire.index import words
 from quire.model import Loaded, RelatedLists
+from quire.parallel import parallel_map
 
 
-def related_lists(loaded: Loaded, cache: BuildCache, site: Path) -> RelatedLists:
+def related_lists(loaded: Loaded, cache: BuildCache, site: Path, jobs: int = 1) -> RelatedLists:
     """Related posts per post slug as (slug, filled) pairs, ranked again only when what
     ranking reads of the posts changed: an edit that adds no informative word keeps the
-    lists without even importing numpy or scipy."""
+    lists without even importing numpy or scipy. New posts are tokenised in `jobs` processes."""
     posts = loaded.posts
     keys = [words.text_key(p) for p in posts]
     word_digests = cache.memo("words")
+    missing = [i for i, key in enumerate(keys) if word_digests.recall(key) is MISSING]
+    tokenised = parallel_map(_words_at, [posts[i] for i in missing], len(missing), jobs)
     fresh: dict[bytes, tuple] = {}  # words tokenised in this build
-    features = []
-    for post, key in zip(posts, keys, strict=True):
-        found = word_digests.recall(key)
-        if found is MISSING:
-            fresh[key] = words.post_words(post)
-            found = digest(fresh[key])
-            word_digests.keep(key, found)
-        features.append((post.slug, post.date, post.tags, post.categories, post.related, found))
+    for i, (found, found_digest) in zip(missing, tokenised, strict=True):
+        fresh[keys[i]] = found
+        word_digests.keep(keys[i], found_digest)
+    features = [
+        (p.slug, p.date, p.tags, p.categories, p.related, word_digests.recall(key))
+        for p, key in zip(posts, keys, strict=True)
+    ]
 
     def rank() -> RelatedLists:
         from quire.index import related  # numpy and scipy load only when ranking is redone
@@ -39,3 +41,8 @@ def related_lists(loaded: Loaded, cache: BuildCache, site: Path) -> RelatedLists
         return related.related_index(posts, loaded.config.related, pairs, with_filled=True)
 
     return cache.memo("related").get(digest((features, loaded.config.related)), rank)
+
+
+def _words_at(posts, index: int) -> tuple[tuple, bytes]:
+    found = words.post_words(posts[index])
+    return found, digest(found)

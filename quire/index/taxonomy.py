@@ -84,9 +84,6 @@ def build_terms(posts: Sequence, kind: str) -> tuple[Term, ...]:
     return tuple(sorted(terms, key=lambda t: (t.name.lower(), t.slug)))
 
 
-PAGER_WINDOW = 3  # page links either side of the current one; lists of 9 pages or fewer: all
-
-
 @dataclass(frozen=True)
 class Paginator:
     """What a list template needs to draw one page of a paginated list."""
@@ -111,20 +108,20 @@ class Paginator:
     def next_url(self) -> str | None:
         return self.url_for(self.number + 1) if self.number < self.total else None
 
-    def window(self, around: int = PAGER_WINDOW) -> tuple[int | None, ...]:
-        """The page numbers a pager links: the first, the last and `around` either side of
-        this page, None where numbers are left out (a gap drawn as "…"). A gap of one number
-        shows the number. Linking every page made each of a list's N/10 pages N/10 links long:
-        output growing as N squared (2 GB of home pages at 20,000 posts)."""
-        if self.total <= 2 * around + 3:  # a gap would save nothing: all of them
-            return tuple(range(1, self.total + 1))
-        keep = {1, self.total, *range(self.number - around, self.number + around + 1)}
+    @property
+    def window(self) -> tuple[int | None, ...]:
+        """Page numbers to link: first, last and two either side of this one; None marks a gap.
+
+        Listing every page made each list page O(pages) and a whole site O(pages^2).
+        """
+        near = range(max(1, self.number - 2), min(self.total, self.number + 2) + 1)
+        shown = sorted({1, self.total, *near})
         numbers: list[int | None] = []
-        for n in sorted(k for k in keep if 1 <= k <= self.total):
-            if numbers and n - numbers[-1] == 2:
-                numbers.append(n - 1)
-            elif numbers and n - numbers[-1] > 2:
+        for n in shown:
+            if numbers and n - numbers[-1] > 2:
                 numbers.append(None)
+            elif numbers and n - numbers[-1] == 2:
+                numbers.append(n - 1)
             numbers.append(n)
         return tuple(numbers)
 

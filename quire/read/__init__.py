@@ -5,6 +5,7 @@ Every problem is collected, none raised early, so that one run names them all.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def load_site(options: BuildOptions, cache: BuildCache | None = None) -> Loaded:
     read_options = content.ReadOptions(
         timezone=config.timezone, permalink=config.permalink, content_root=site / "content"
     )
-    sources, found = content.read_sources(site, read_options, cache.memo("posts"))
+    jobs = options.jobs or os.cpu_count() or 1
+    sources, found = content.read_sources(site, read_options, cache.memo("posts"), jobs)
     problems.extend(found)
     products, found = _load_catalog(site, cache)
     problems.extend(found)

@@ -26,6 +26,7 @@ from quire.incremental.digest import digest
 from quire.incremental.memo import Memo
 from quire.index.taxonomy import slugify
 from quire.model import Kind, Post
+from quire.parallel import parallel_map
 from quire.problems import Problem, display_path, key_lines
 
 try:
@@ -84,13 +85,14 @@ class ReadOptions:
 
 
 def read_sources(
-    site_root: Path, options: ReadOptions, memo: Memo | None = None
+    site_root: Path, options: ReadOptions, memo: Memo | None = None, jobs: int = 1
 ) -> tuple[list[Post], list[Problem]]:
     """Every post and page, drafts and future posts included (the caller filters); a file
-    whose bytes did not change since the last build is not parsed again."""
+    whose bytes did not change since the last build is not parsed again, the others are
+    parsed in `jobs` processes."""
     memo = Memo() if memo is None else memo
-    posts: list[Post] = []
     problems: list[Problem] = []
+    sources: list[tuple[Path, bytes, Kind]] = []
     for kind, folder in ((Kind.POST, "posts"), (Kind.PAGE, "pages")):
         top = site_root / "content" / folder
         unreadable: list = []
@@ -100,19 +102,28 @@ def read_sources(
             problems.append(Problem(shown, None, f"cannot read folder: {err.strerror or err}"))
         for path, _ in files:
             try:
-                raw = path.read_bytes()
+                sources.append((path, path.read_bytes(), kind))
             except OSError as err:
                 shown = display_path(path, site_root)
                 problems.append(Problem(shown, None, f"cannot read file: {err.strerror}"))
-                continue
-            key = source_key(path, raw, kind, site_root, options)
-            post, found = memo.get(
-                key, lambda p=path, r=raw, k=kind, f=key: parse_file(p, r, k, site_root, options, f)
-            )
-            problems.extend(found)
-            if post is not None:
-                posts.append(post)
+    keys = [source_key(path, raw, kind, site_root, options) for path, raw, kind in sources]
+
+    def parse(missing: list[int]):
+        state = ([(*sources[i], keys[i]) for i in missing], site_root, options)
+        return parallel_map(_parse_at, state, len(missing), jobs, desc="Reading")
+
+    posts: list[Post] = []
+    for post, found in memo.get_many(keys, parse):
+        problems.extend(found)
+        if post is not None:
+            posts.append(post)
     return posts, problems
+
+
+def _parse_at(state, index: int) -> tuple[Post | None, list[Problem]]:
+    todo, site_root, options = state
+    path, raw, kind, key = todo[index]
+    return parse_file(path, raw, kind, site_root, options, key)
 
 
 def source_key(path: Path, raw: bytes, kind: str, site_root: Path, options: ReadOptions) -> bytes:

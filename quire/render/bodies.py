@@ -223,10 +223,9 @@ def render_bodies(
     deps = _Dependencies(ctx, cache.memo("templates") if cache is not None else Memo())
     settings = loaded.config.markdown
     found: dict[int, RenderedBody] = {}
+    keys = [_body_key(post, settings) for post in everything]
     for i, post in enumerate(everything):
-        hit = memo.recall(
-            _body_key(post, settings), stamp=lambda outcome, p=post: deps.of(p, outcome)
-        )
+        hit = memo.recall(keys[i], stamp=lambda outcome, p=post: deps.of(p, outcome))
         if hit is not MISSING:
             found[i] = hit.body
     todo = [i for i in range(len(everything)) if i not in found]
@@ -240,6 +239,6 @@ def render_bodies(
         found[i] = outcome.body
         problems.extend(outcome.problems)
         if cache is not None and not outcome.problems:
-            memo.keep(_body_key(post, settings), outcome, deps.of(post, outcome))
+            memo.keep(keys[i], outcome, deps.of(post, outcome))
     rendered = [Rendered(post, found[i]) for i, post in enumerate(everything)]
     return rendered, problems

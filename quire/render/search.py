@@ -12,7 +12,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from quire.render.templates import format_date
 
@@ -81,9 +81,9 @@ def search_doc(v) -> dict:
     }
 
 
-def search_index(views: Sequence, doc: Callable[[object], dict] = search_doc) -> bytes:
-    """JSON for /search/index.json; '<', '>' and '&' are escaped so it is inert anywhere."""
-    docs = [doc(v) for v in views]
+def search_index(docs: Sequence[dict]) -> bytes:
+    """JSON for /search/index.json (from search_doc's entries); '<', '>' and '&' are escaped
+    so it is inert anywhere."""
     text = json.dumps({"version": 1, "docs": docs}, ensure_ascii=False, separators=(",", ":"))
     text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
     return text.encode("utf-8")

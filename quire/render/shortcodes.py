@@ -335,16 +335,27 @@ def _capped(problems: list[Problem], path: str, depth: int) -> list[Problem]:
     return [*shown, Problem(path, shown[-1].line, f"... and {more} more shortcode problems")]
 
 
-_TOKEN = re.compile(r"<p>(QUIRESHORTCODE\d+x\d+QUIRE)</p>|(QUIRESHORTCODE\d+x\d+QUIRE)")
+_TOKEN = re.compile(r"QUIRESHORTCODE\d+x\d+QUIRE")
 
 
 def restore(rendered: str, parts: dict[str, str]) -> str:
-    """Placeholders back to shortcode HTML in one pass (a replace per token is quadratic)."""
+    """Placeholders back to shortcode HTML in one pass (a replace per token is quadratic), a
+    placeholder alone in its paragraph with the paragraph. Searched for by its literal start:
+    a pattern starting "<p>" or the token was tried at every character, 0.3 ms a body."""
     if not parts:
         return rendered
-
-    def swap(match: re.Match) -> str:
-        token = match.group(1) or match.group(2)
-        return parts.get(token, match.group(0))
-
-    return _TOKEN.sub(swap, rendered)
+    out: list[str] = []
+    last = 0
+    for match in _TOKEN.finditer(rendered):
+        start, end = match.span()
+        if (
+            start >= 3
+            and rendered.startswith("<p>", start - 3)
+            and rendered.startswith("</p>", end)
+        ):
+            start, end = start - 3, end + 4
+        out.append(rendered[last:start])
+        out.append(parts.get(match.group(0), rendered[start:end]))
+        last = end
+    out.append(rendered[last:])
+    return "".join(out)

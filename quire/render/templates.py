@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
 import jinja2.bccache
+from markupsafe import Markup
 
 from quire import __version__, defaults
 from quire.config import SiteConfig
@@ -53,7 +55,27 @@ def make_environment(site_dir: Path, config: SiteConfig) -> jinja2.Environment:
     env.filters["isodate"] = _isodate
     env.globals["site"] = config
     env.globals["quire_version"] = __version__
+    env.globals["card"] = _cards(env)
     return env
+
+
+CARD = "partials/card.html"  # what `card(post)` renders; a template calling it depends on it
+
+
+def _cards(env: jinja2.Environment):
+    """`card(post, first)`: partials/card.html for one post, rendered once per process and
+    reused by every list the post is in (home, tags, categories: ~6 a post). An include in
+    the list's loop copied the whole page context for each card."""
+    made: dict[tuple[bytes, bool], Markup] = {}
+
+    def card(post, first: bool = False) -> Markup:
+        key = (post.fingerprint, bool(first))
+        if key not in made:
+            template = env.get_template(CARD)
+            made[key] = Markup(template.render(post=post, first=bool(first)))
+        return made[key]
+
+    return card
 
 
 def _unfolded(function):
@@ -61,9 +83,13 @@ def _unfolded(function):
     (`'/css/style.css'|relurl`) is evaluated once at compile time and its result baked into
     the compiled template."""
 
+    remembered = functools.lru_cache(maxsize=4096, typed=True)(
+        function
+    )  # a list page repeats its links
+
     @jinja2.pass_eval_context
     def call(_eval_context, value, *args):
-        return function(value, *args)
+        return remembered(value, *args)
 
     return call
 
@@ -108,6 +134,9 @@ def wrap_tables(html_text: str) -> str:
 DATE_FORMAT = "%-d %B %Y"  # "4 November 2026": lists, posts and search results alike
 
 
+@functools.lru_cache(
+    maxsize=4096, typed=True
+)  # every list and feed page formats the same dates again
 def format_date(value: dt.datetime | None, fmt: str = DATE_FORMAT) -> str:
     if not value:
         return ""

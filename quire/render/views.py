@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from quire.config import MarkdownSettings, SiteConfig
 from quire.incremental.digest import digest
+from quire.incremental.memo import Memo
 from quire.index import taxonomy
 from quire.model import Kind, Link, Post, PostView, RelatedLists, Rendered
 from quire.render import templates
@@ -18,10 +19,14 @@ from quire.render.markdown import smart_plain
 DEFAULT_MARKDOWN = MarkdownSettings()
 
 
-def light_view(post: Post, markdown: MarkdownSettings = DEFAULT_MARKDOWN) -> PostView:
+def light_view(
+    post: Post, markdown: MarkdownSettings = DEFAULT_MARKDOWN, memo: Memo | None = None
+) -> PostView:
     """A post as lists see it: metadata only, no body. The title and summary get the
-    body's smart punctuation (so pages, lists, search and feeds all show the same)."""
-    return PostView(
+    body's smart punctuation (so pages, lists, search and feeds all show the same).
+    Its fingerprint digests what it shows, not the post's file: a body edit leaves the
+    pages that only list or relate the post alone (`memo` keeps it by the post's own)."""
+    view = PostView(
         title=smart_plain(post.title, markdown),
         url=post.url,
         slug=post.slug,
@@ -37,8 +42,11 @@ def light_view(post: Post, markdown: MarkdownSettings = DEFAULT_MARKDOWN) -> Pos
         params=post.params,
         tags=_links(post.tags, "tags"),
         categories=_links(post.categories, "categories"),
-        fingerprint=digest(("light view", post.fingerprint or digest(post), markdown.smart)),
     )
+    if memo is None:
+        return replace(view, fingerprint=digest(("light view", view)))
+    made_from = digest(("light view", post.fingerprint or digest(post), markdown))
+    return replace(view, fingerprint=memo.get(made_from, lambda: digest(("light view", view))))
 
 
 def _links(names: tuple[str, ...], kind: str) -> tuple[Link, ...]:
