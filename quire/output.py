@@ -361,6 +361,8 @@ def stage(output: Path, cache_dir: Path | None = None) -> StagedOutput:
         raise OutputError(f"cannot create a staging folder in {output.parent} ({reason})") from None
     previous = output if output.is_dir() else None
     spare = spare_path(output, cache_dir)
+    if previous is None and spare.is_dir() and not spare.is_symlink():
+        _discard(spare, output.parent)  # nothing to link from: each file would cost an unlink
     if spare.is_dir() and not spare.is_symlink():
         try:
             staging.rmdir()
@@ -374,6 +376,16 @@ def stage(output: Path, cache_dir: Path | None = None) -> StagedOutput:
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir()
     return StagedOutput(output, staging, previous, spare=spare)
+
+
+def _discard(spare: Path, parent: Path) -> None:
+    """Move a spare out of the way (same file system: a rename) and delete it detached."""
+    try:
+        trash = Path(tempfile.mkdtemp(prefix=TRASH_PREFIX, dir=parent))
+        os.replace(spare, trash / "old")
+    except OSError:
+        return  # reused as it is, which is only slower
+    remove_later(trash)
 
 
 def folder_mode() -> int:

@@ -33,6 +33,8 @@ def display_path(path: Path | str, root: Path | None = None) -> str:
     """Paths in messages are relative to the site folder when they can be: shorter and clickable."""
     path = Path(path)
     if root is not None:
+        if ".." not in path.parts and path.is_relative_to(root):  # no file system calls:
+            return str(path.relative_to(root))  # every post and body asks, ~0.2 ms each
         try:
             return str(path.resolve().relative_to(root.resolve()))
         except ValueError:

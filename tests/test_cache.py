@@ -403,6 +403,27 @@ def test_staging_reuses_the_spare_without_writing_through_it(tmp_path: Path) -> 
     assert not list(tmp_path.glob(".quire-tmp-*"))
 
 
+def test_a_spare_without_an_output_is_discarded_not_reused(tmp_path: Path) -> None:
+    """Output deleted by hand, spare still there: nothing can be linked, so reusing the spare
+    would only cost an unlink per file. It is moved aside and deleted instead."""
+    from quire import output
+
+    out = tmp_path / "out"
+    for text in ("A", "A2"):
+        staged = output.stage(out)
+        staged.write("a/index.html", text)
+        staged.commit()
+    spare = output.spare_path(out)
+    assert spare.is_dir()
+    shutil.rmtree(out)
+    staged = output.stage(out)
+    assert not staged.reused and staged.existing == {}
+    assert not spare.exists()
+    staged.write("b.txt", "B")
+    staged.commit()
+    assert tree(out) == {"b.txt": b"B"}
+
+
 def test_rebuilds_with_a_spare_equal_cold_builds_and_survive_failures(
     shop: Path, tmp_path: Path
 ) -> None:

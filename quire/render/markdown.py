@@ -161,6 +161,28 @@ def smart_text(text: str, before: str = " ") -> str:
     if '"' not in text and "'" not in text:
         return text
     text = _DECADE.sub("\u2019", text)
+    if "\x01" in text or "\x02" in text:
+        return _curl_each(text, before)
+    # A quote after an opener (white space, a bracket, a dash...) opens, any other closes:
+    # openers marked first (\x01, \x02: no openers themselves, as the quote they stand for
+    # was not), the rest closed, then the marks made opening quotes. No Python per quote.
+    head = ""
+    if text[0] in "\"'" and before in _OPENS_AFTER:
+        head, text = ("\u201c" if text[0] == '"' else "\u2018"), text[1:]
+    if '"' in text:
+        text = _OPEN_DOUBLE.sub("\x01", text).replace('"', "\u201d")
+    if "'" in text:
+        text = _OPEN_SINGLE.sub("\x02", text).replace("'", "\u2019")
+    return head + text.replace("\x01", "\u201c").replace("\x02", "\u2018")
+
+
+_OPENERS = "[ \t\n(\\[{<\\-\u2013\u2014\u201c\u2018/]"
+_OPEN_DOUBLE = re.compile(f'"(?<={_OPENERS}")')  # the quote first: a fast literal scan
+_OPEN_SINGLE = re.compile(f"'(?<={_OPENERS}')")
+
+
+def _curl_each(text: str, before: str) -> str:
+    """The same, a quote at a time (for the rare text holding the marks)."""
 
     def curl(match: re.Match) -> str:
         start = match.start()
@@ -347,8 +369,9 @@ _CODE_BLOCK = re.compile(r"<pre\b.*?</pre>", re.DOTALL)
 
 
 def count_words(rendered_html: str) -> int:
-    text = html.unescape(_TAG.sub(" ", _CODE_BLOCK.sub(" ", rendered_html)))
-    return len(text.split())
+    if "<pre" in rendered_html:
+        rendered_html = _CODE_BLOCK.sub(" ", rendered_html)
+    return len(html.unescape(_TAG.sub(" ", rendered_html)).split())
 
 
 def render_body(

@@ -11,6 +11,7 @@ import html
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import accumulate
 from types import MappingProxyType
 
 from quire.model import Shortcode
@@ -33,13 +34,20 @@ class ShortcodeSyntaxError(Exception):
 
 
 def code_ranges(text: str) -> list[tuple[int, int]]:
-    """(start, end) offsets of fenced code blocks and inline code spans, in order."""
+    """(start, end) offsets of fenced code blocks and inline code spans, in order.
+
+    Only a line holding ``` or ~~~ can open or close a fence, so only those lines are
+    looked at (their offsets from the lengths of the lines before them)."""
+    if "```" not in text and "~~~" not in text:
+        return _inline_code(text, 0, len(text))
+    lines = text.splitlines(keepends=True)
+    starts = [0, *accumulate(map(len, lines))]
     ranges: list[tuple[int, int]] = []
-    pos = 0
     fence: str | None = None
     fence_start = 0
     prose_start = 0
-    for line in text.splitlines(keepends=True):
+    for i in [i for i, line in enumerate(lines) if "```" in line or "~~~" in line]:
+        line, pos = lines[i], starts[i]
         stripped = line.lstrip(" ")
         indent = len(line) - len(stripped)
         if fence is None:
@@ -52,7 +60,6 @@ def code_ranges(text: str) -> list[tuple[int, int]]:
             ranges.append((fence_start, pos + len(line)))
             fence = None
             prose_start = pos + len(line)
-        pos += len(line)
     if fence is not None:
         ranges.append((fence_start, len(text)))
     else:
