@@ -57,6 +57,15 @@ class Term:
     def count(self) -> int:
         return len(self.posts)
 
+    @functools.cached_property
+    def fingerprint(self) -> bytes:
+        """Digest of the term and its posts' fingerprints, made once: a page that holds the
+        term (each of a tag's N/10 list pages, the tags index) digests these 16 bytes, not the
+        term's N posts again (which made list-page fingerprints grow as N squared)."""
+        from quire.incremental.digest import digest  # index must not import the cache eagerly
+
+        return digest(("term", self.kind, self.name, self.slug, self.posts))
+
 
 def build_terms(posts: Sequence, kind: str) -> tuple[Term, ...]:
     """Groups posts (already newest first) by tag or category; names that slugify alike merge."""
