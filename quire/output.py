@@ -165,6 +165,27 @@ class StagedOutput:
         self._clear(key, target)
         self._parent(target, key)
 
+    @property
+    def fresh(self) -> bool:
+        """Nothing to compare with or clear: a worker process can write files itself."""
+        return self.previous is None and not self.reused
+
+    @_output_errors
+    def write_from_worker(self, relpath: str, data: bytes) -> None:
+        """Write into a fresh staging folder from a forked worker, without bookkeeping (the
+        parent calls `written_by_worker`): pages no longer travel back through a pipe."""
+        target = self.staging / safe_relpath(relpath)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+
+    def written_by_worker(self, relpath: str) -> None:
+        key = str(safe_relpath(relpath))
+        if key in self.paths:
+            raise OutputError(f"two pages want the same output file {key}")
+        self.paths.add(key)
+        self.folders.add((self.staging / key).parent)
+        self.written += 1
+
     @_output_errors
     def write(self, relpath: str, data: bytes | str) -> None:
         path = safe_relpath(relpath)

@@ -3,6 +3,7 @@ results cross process boundaries. Small batches stay in this process (forking co
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import signal
@@ -30,6 +31,7 @@ def _start_worker(work: Callable, state: object) -> None:
     # quietly: not through the inherited handler (a KeyboardInterrupt traceback per worker).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    gc.freeze()  # what the worker inherited stays out of its collections (and unshared)
     _die_with_parent()
     _WORKER_STATE.append((work, state))
 
@@ -81,7 +83,14 @@ def parallel_map(
             pool_ctx = multiprocessing.get_context("fork")
             chunk = max(1, min(16, count // (jobs * 8)))
             jobs = min(jobs, count)
-            with pool_ctx.Pool(jobs, initializer=_start_worker, initargs=(work, state)) as pool:
+            # The workers share the parent's memory until they write to it; a garbage
+            # collection in a worker would write to every object's header and copy it all.
+            gc.freeze()
+            try:
+                pool = pool_ctx.Pool(jobs, initializer=_start_worker, initargs=(work, state))
+            finally:
+                gc.unfreeze()
+            with pool:
                 results = pool.imap(_work_in_worker, range(count), chunksize=chunk)
                 if meanwhile is not None:
                     meanwhile()

@@ -287,14 +287,23 @@ class SiteViews:
 
 
 def _page_at(
-    state: tuple[jinja2.Environment, Sequence[PageJob]], index: int
-) -> tuple[bytes | None, Problem | None]:
-    env, jobs = state
+    state: tuple[jinja2.Environment, Sequence[PageJob], output.StagedOutput | None], index: int
+) -> tuple[bytes | None, Problem | None, str | None]:
+    """(the page's bytes, or None when `direct`, a fresh staging folder, got them already;
+    a template problem; an output error to raise in the parent)."""
+    env, jobs, direct = state
     job = jobs[index]
     try:
-        return templates.render_template(env, job.template, job.context).encode("utf-8"), None
+        data = templates.render_template(env, job.template, job.context).encode("utf-8")
     except templates.TemplateFailure as failure:
-        return None, failure.problem
+        return None, failure.problem, None
+    if direct is None:
+        return data, None, None
+    try:
+        direct.write_from_worker(job.path, data)
+    except output.OutputError as err:
+        return None, None, str(err)
+    return None, None, None
 
 
 def _write_pages(
@@ -331,14 +340,21 @@ def _write_pages(
     ]
     precompile(env, (job.template for job in todo))
     failures: list[Problem] = []
-    results = parallel_map(_page_at, (env, todo), len(todo), workers, options.progress, "Pages")
-    for number, (job, (data, problem)) in enumerate(zip(todo, results, strict=True)):
+    direct = staged if staged.fresh and workers > 1 else None
+    state = (env, todo, direct)
+    results = parallel_map(_page_at, state, len(todo), workers, options.progress, "Pages")
+    for number, (job, (data, problem, error)) in enumerate(zip(todo, results, strict=True)):
         if number == 0:  # workers still busy with the rest
             faults.point("pages")
-        if problem is None:
+        if error is not None:
+            raise output.OutputError(error)
+        if problem is not None:
+            if problem not in failures:
+                failures.append(problem)
+        elif data is None:
+            staged.written_by_worker(job.path)
+        else:
             staged.write(job.path, data)
-        elif problem not in failures:
-            failures.append(problem)
     if failures:
         raise BuildFailed(failures)
     return len(todo)

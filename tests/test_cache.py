@@ -318,7 +318,12 @@ def test_jobs_one_and_two_give_identical_output(tmp_path: Path, make_corpus) -> 
     code, stdout, stderr = build_site(site, tmp_path / "two", "--jobs", "2")
     assert code == 0, stderr
     assert counts(stdout)[0] == 70
-    assert tree(tmp_path / "one") == tree(tmp_path / "two")
+    assert tree(tmp_path / "one") == tree(tmp_path / "two")  # pages written by the workers
+
+    def modes(folder: Path) -> dict[str, int]:
+        return {p.relative_to(folder).as_posix(): p.stat().st_mode for p in folder.rglob("*")}
+
+    assert modes(tmp_path / "one") == modes(tmp_path / "two")
 
 
 def test_summary_line_without_a_terminal(shop: Path, tmp_path: Path) -> None:

@@ -43,7 +43,7 @@ def related_lists(loaded: Loaded, cache: BuildCache, site: Path, jobs: int = 1) 
         known = load_words(site, cache.engine) if len(fresh) < len(set(keys)) else {}
         known.update(fresh)
         pairs = [known.get(k) or words.post_words(p) for k, p in zip(keys, posts, strict=True)]
-        cache.words_file = dict(zip(keys, pairs, strict=True))
+        cache.keep_words(dict(zip(keys, pairs, strict=True)))
         return related.related_index(posts, loaded.config.related, pairs, with_filled=True)
 
     return cache.memo("related").get(digest((features, loaded.config.related)), rank)
