@@ -158,9 +158,13 @@ def with_line_numbers(html: str) -> str:
     return _CODE_BLOCK.sub(gutter, html)
 
 
-def _body_at(state: tuple[BodyContext, Sequence[Post]], index: int) -> BodyOutcome:
-    ctx, posts = state
-    return _body_of(ctx, posts[index])
+def _body_at(
+    state: tuple[BodyContext, Sequence[Post], _Dependencies], index: int
+) -> tuple[BodyOutcome, bytes]:
+    """A body and the stamp of what else it depended on, both made in the worker."""
+    ctx, posts, deps = state
+    outcome = _body_of(ctx, posts[index])
+    return outcome, deps.of(posts[index], outcome)
 
 
 def _body_key(post: Post, settings: MarkdownSettings) -> bytes:
@@ -231,14 +235,22 @@ def render_bodies(
     todo = [i for i in range(len(everything)) if i not in found]
     if todo:
         precompile(env, env.list_templates(filter_func=lambda n: n.startswith("shortcodes/")))
+        deps.config, deps.templates  # noqa: B018 - made once here, inherited by the workers
     posts = [everything[i] for i in todo]
-    outcomes = parallel_map(_body_at, (ctx, posts), len(posts), jobs, progress, "Markdown")
+    outcomes = parallel_map(
+        _body_at,
+        (ctx, posts, deps),
+        len(posts),
+        jobs,
+        progress,
+        "Markdown",
+        warm=min(2, len(posts)),
+    )
     problems: list[Problem] = []
-    for i, outcome in zip(todo, outcomes, strict=True):
-        post = everything[i]
+    for i, (outcome, stamp) in zip(todo, outcomes, strict=True):
         found[i] = outcome.body
         problems.extend(outcome.problems)
         if cache is not None and not outcome.problems:
-            memo.keep(keys[i], outcome, deps.of(post, outcome))
+            memo.keep(keys[i], outcome, stamp)
     rendered = [Rendered(post, found[i]) for i, post in enumerate(everything)]
     return rendered, problems
