@@ -288,22 +288,15 @@ class SiteViews:
 
 def _page_at(
     state: tuple[jinja2.Environment, Sequence[PageJob], output.StagedOutput | None], index: int
-) -> tuple[bytes | None, Problem | None, str | None]:
-    """(the page's bytes, or None when `direct`, a fresh staging folder, got them already;
-    a template problem; an output error to raise in the parent)."""
+) -> tuple[bytes | None, str | None, Problem | None]:
+    """What _deliver sends back for the page, and its template problem if it has one."""
     env, jobs, direct = state
     job = jobs[index]
     try:
         data = templates.render_template(env, job.template, job.context).encode("utf-8")
     except templates.TemplateFailure as failure:
-        return None, failure.problem, None
-    if direct is None:
-        return data, None, None
-    try:
-        direct.write_from_worker(job.path, data)
-    except output.OutputError as err:
-        return None, None, str(err)
-    return None, None, None
+        return None, None, failure.problem
+    return (*_deliver(direct, job.path, data), None)
 
 
 def _write_pages(
@@ -343,18 +336,13 @@ def _write_pages(
     direct = staged if staged.fresh and workers > 1 else None
     state = (env, todo, direct)
     results = parallel_map(_page_at, state, len(todo), workers, options.progress, "Pages")
-    for number, (job, (data, problem, error)) in enumerate(zip(todo, results, strict=True)):
+    for number, (job, (data, error, problem)) in enumerate(zip(todo, results, strict=True)):
         if number == 0:  # workers still busy with the rest
             faults.point("pages")
-        if error is not None:
-            raise output.OutputError(error)
-        if problem is not None:
-            if problem not in failures:
-                failures.append(problem)
-        elif data is None:
-            staged.written_by_worker(job.path)
-        else:
-            staged.write(job.path, data)
+        if problem is None:
+            _received(staged, job.path, data, error)
+        elif problem not in failures:
+            failures.append(problem)
     if failures:
         raise BuildFailed(failures)
     return len(todo)
@@ -378,11 +366,13 @@ def _search_doc_at(views: Sequence[PostView], index: int) -> dict:
     return search.search_doc(views[index])
 
 
-def _feed_at(state: tuple[SiteConfig, Sequence[FeedJob], dict], index: int) -> bytes:
+def _feed_at(
+    state: tuple[SiteConfig, Sequence[FeedJob], dict, output.StagedOutput | None], index: int
+) -> tuple[bytes | None, str | None]:
     from quire.render import feeds  # feedgen: imported only when a feed changed
 
-    config, jobs, made = state  # made: entries by URL, shared by the feeds a process writes
-    return feeds.feed_bytes(config, jobs[index], made)
+    config, jobs, made, direct = state  # made: entries by URL, shared by a process's feeds
+    return _deliver(direct, jobs[index].path, feeds.feed_bytes(config, jobs[index], made))
 
 
 def _write_feeds(staged, config: SiteConfig, jobs: Sequence[FeedJob], cache: BuildCache, workers):
@@ -393,10 +383,36 @@ def _write_feeds(staged, config: SiteConfig, jobs: Sequence[FeedJob], cache: Bui
         for job in jobs
         if not keep_unchanged(staged, pages, job.path, digest((config_key, job)))
     ]
-    for job, data in zip(
-        todo, parallel_map(_feed_at, (config, todo, {}), len(todo), workers), strict=True
+    direct = staged if staged.fresh and workers > 1 else None
+    state = (config, todo, {}, direct)
+    for job, (data, error) in zip(
+        todo, parallel_map(_feed_at, state, len(todo), workers), strict=True
     ):
-        staged.write(job.path, data)
+        _received(staged, job.path, data, error)
+
+
+def _deliver(
+    direct: output.StagedOutput | None, path: str, data: bytes
+) -> tuple[bytes | None, str | None]:
+    """In a worker: (the file's bytes, None) for the parent to write, or, into a fresh
+    staging folder, (None, None) once written here, or (None, the output error)."""
+    if direct is None:
+        return data, None
+    try:
+        direct.write_from_worker(path, data)
+    except output.OutputError as err:
+        return None, str(err)
+    return None, None
+
+
+def _received(staged: output.StagedOutput, path: str, data: bytes | None, error: str | None):
+    """In the parent: what _deliver sent back."""
+    if error is not None:
+        raise output.OutputError(error)
+    if data is None:
+        staged.written_by_worker(path)
+    else:
+        staged.write(path, data)
 
 
 def _save_cache(
