@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 
-from compare import TreeSampler  # noqa: E402
+from compare import TreeSampler, compile_quire  # noqa: E402
 from corpus import generate  # noqa: E402
 
 EDIT = "\nA late correction mentions zanzibar quokka marmalade and a xylophone benchmark.\n"
@@ -206,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--stages", action="store_true", help="CPU per stage, --jobs 1")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    compile_quire()
     if args.child:
         stage_child(args.child)
         return 0
