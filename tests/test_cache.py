@@ -571,3 +571,14 @@ def test_an_edit_rewrites_few_cache_shards(tmp_path: Path, make_corpus) -> None:
     after = {p.name: p.stat().st_mtime_ns for p in folder.glob("search-*.bin")}
     assert 1 <= sum(after[n] != before[n] for n in before) <= 2
     assert tree(out) == cold_tree(site, tmp_path)
+
+
+def test_no_change_check_sees_the_same_site_by_any_path(shop: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert build_site(shop, out)[0] == 0
+    age(shop)
+    assert build_site(shop, out)[0] == 0  # a manifest the next builds can trust
+    relative = Path(os.path.relpath(shop, Path.cwd()))
+    code, stdout, stderr = build_site(relative, out, "--timings")
+    assert code == 0, stderr
+    assert "timings: no-change check" in stderr  # not a build that found nothing to render

@@ -121,7 +121,8 @@ class Probe:
 def probe(site_dir: Path, output_dir: Path, settings: tuple) -> Probe:
     started_ns = time.time_ns()
     libraries = _library_files()
-    entries, newest = scan([*input_roots(site_dir), *map(Path, libraries)])
+    # resolved: `--site blog` and `--site /home/me/blog` are the same inputs
+    entries, newest = scan([*input_roots(site_dir.resolve()), *map(Path, libraries)])
     key = digest((entries, settings, str(output_dir.resolve()), sys.version, libraries))
     return Probe(key, newest > started_ns - int(RACY_SECONDS * 1e9))
 
