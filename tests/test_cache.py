@@ -582,3 +582,22 @@ def test_no_change_check_sees_the_same_site_by_any_path(shop: Path, tmp_path: Pa
     code, stdout, stderr = build_site(relative, out, "--timings")
     assert code == 0, stderr
     assert "timings: no-change check" in stderr  # not a build that found nothing to render
+
+
+def test_no_change_survives_a_bytecode_folder_appearing(shop: Path, tmp_path: Path) -> None:
+    """A folder's mtime moves when something the check skips appears in it (Python's first
+    `__pycache__` in an editable quire, for one): the files listed already show every
+    addition and removal, so that alone is not a change."""
+    out = tmp_path / "out"
+    assert build_site(shop, out)[0] == 0
+    age(shop)
+    assert build_site(shop, out)[0] == 0
+    (shop / "content" / "posts" / "__pycache__").mkdir()
+    code, _, stderr = build_site(shop, out, "--timings")
+    assert code == 0, stderr
+    assert "timings: no-change check" in stderr
+    post(shop, "extra", "Extra", "2025-03-09", "A new post.")
+    age(shop)
+    code, stdout, stderr = build_site(shop, out, "--timings")
+    assert code == 0 and "no-change" not in stderr  # a new file is a change
+    assert (out / "posts" / "extra" / "index.html").is_file()

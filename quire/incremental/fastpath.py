@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import os
+import stat
 import sys
 import time
 from collections.abc import Iterable
@@ -54,8 +55,7 @@ def input_roots(site_dir: Path) -> tuple[Path, ...]:
 
 def scan(roots: Iterable[Path]) -> tuple[list[tuple], int]:
     """(path, size, mtime_ns, ctime_ns, inode) of every file under roots (links followed),
-    and the newest mtime seen. Folders count too: adding or removing a file changes
-    their mtime. ctime catches same-size edits whose mtime was put back (editors, `git
+    (path, "folder", inode) of every folder, and the newest mtime seen. ctime catches same-size edits whose mtime was put back (editors, `git
     checkout`, `rsync -t`, `touch -r`): nobody can set it."""
     entries: list[tuple] = []
     newest = 0
@@ -71,10 +71,13 @@ def scan(roots: Iterable[Path]) -> tuple[list[tuple], int]:
         if (st.st_dev, st.st_ino) in seen:  # a folder link loop
             continue
         seen.add((st.st_dev, st.st_ino))
-        entries.append((top, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
-        newest = max(newest, st.st_mtime_ns)
-        if not os.path.isdir(top):
+        if not stat.S_ISDIR(st.st_mode):
+            entries.append((top, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino))
+            newest = max(newest, st.st_mtime_ns)
             continue
+        # a folder by its name and inode only: the files listed below show what was added
+        # or removed, and its mtime would also move when a skipped __pycache__ appears
+        entries.append((top, "folder", st.st_ino))
         try:
             with os.scandir(top) as it:
                 for entry in it:
