@@ -165,6 +165,14 @@ class StagedOutput:
         self._clear(key, target)
         self._parent(target, key)
 
+    def _unclaimed(self, relpath: str) -> tuple[PurePosixPath, str]:
+        """The safe path and its key, refused if another page already wrote there."""
+        path = safe_relpath(relpath)
+        key = str(path)
+        if key in self.paths:
+            raise OutputError(f"two pages want the same output file {key}")
+        return path, key
+
     @property
     def fresh(self) -> bool:
         """Nothing to compare with or clear: a worker process can write files itself."""
@@ -179,19 +187,14 @@ class StagedOutput:
         target.write_bytes(data)
 
     def written_by_worker(self, relpath: str) -> None:
-        key = str(safe_relpath(relpath))
-        if key in self.paths:
-            raise OutputError(f"two pages want the same output file {key}")
+        _, key = self._unclaimed(relpath)
         self.paths.add(key)
         self.folders.add((self.staging / key).parent)
         self.written += 1
 
     @_output_errors
     def write(self, relpath: str, data: bytes | str) -> None:
-        path = safe_relpath(relpath)
-        key = str(path)
-        if key in self.paths:
-            raise OutputError(f"two pages want the same output file {key}")
+        path, key = self._unclaimed(relpath)
         self.paths.add(key)
         if isinstance(data, str):
             data = data.encode("utf-8")
@@ -211,10 +214,7 @@ class StagedOutput:
         and its (size, mtime_ns, inode) show nobody touched it since; False if it cannot."""
         if self.previous is None:
             return False
-        path = safe_relpath(relpath)
-        key = str(path)
-        if key in self.paths:
-            raise OutputError(f"two pages want the same output file {key}")
+        path, key = self._unclaimed(relpath)
         old = self.previous / path
         try:
             st = old.stat(follow_symlinks=False)

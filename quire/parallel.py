@@ -67,15 +67,12 @@ def parallel_map(
     desc: str = "Rendering",
     minimum: int = PARALLEL_MIN,
     meanwhile: Callable[[], object] | None = None,
-    warm: int = 0,
 ) -> Iterator:
     """Yields work(state, i) for i in range(count), in order: from `jobs` forked processes
     when there is enough work (they inherit `state`, only indexes and results cross
     process boundaries), else from this one. The results are the same either way.
     `minimum`: fewer items than this stay in this process (images: each is worth a fork).
-    `meanwhile`: called in this process once the workers have started, else first.
-    `warm`: items done in this process before forking, so that what their work sets up
-    on first use (imports, a highlighter's compiled patterns) is set up once."""
+    `meanwhile`: called in this process once the workers have started, else first."""
     bar = None
     if progress and count:
         from tqdm import tqdm
@@ -86,11 +83,6 @@ def parallel_map(
             pool_ctx = multiprocessing.get_context("fork")
             chunk = max(1, min(16, count // (jobs * 8)))
             jobs = min(jobs, count)
-            for i in range(warm):  # imports, compiled patterns: made once, inherited by all
-                result = work(state, i)
-                if bar is not None:
-                    bar.update()
-                yield result
             # The workers share the parent's memory until they write to it; a garbage
             # collection in a worker would write to every object's header and copy it all.
             gc.freeze()
@@ -99,7 +91,7 @@ def parallel_map(
             finally:
                 gc.unfreeze()
             with pool:
-                results = pool.imap(_work_in_worker, range(warm, count), chunksize=chunk)
+                results = pool.imap(_work_in_worker, range(count), chunksize=chunk)
                 if meanwhile is not None:
                     meanwhile()
                 for result in results:

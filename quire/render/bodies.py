@@ -237,15 +237,7 @@ def render_bodies(
         precompile(env, env.list_templates(filter_func=lambda n: n.startswith("shortcodes/")))
         deps.config, deps.templates  # noqa: B018 - made once here, inherited by the workers
     posts = [everything[i] for i in todo]
-    outcomes = parallel_map(
-        _body_at,
-        (ctx, posts, deps),
-        len(posts),
-        jobs,
-        progress,
-        "Markdown",
-        warm=min(2, len(posts)),
-    )
+    outcomes = parallel_map(_body_at, (ctx, posts, deps), len(posts), jobs, progress, "Markdown")
     problems: list[Problem] = []
     for i, (outcome, stamp) in zip(todo, outcomes, strict=True):
         found[i] = outcome.body
