@@ -333,7 +333,7 @@ def _write_pages(
     ]
     precompile(env, (job.template for job in todo))
     failures: list[Problem] = []
-    direct = staged if staged.fresh and workers > 1 else None
+    direct = _direct(staged, workers)
     state = (env, todo, direct)
     results = parallel_map(_page_at, state, len(todo), workers, options.progress, "Pages")
     for number, (job, (data, error, problem)) in enumerate(zip(todo, results, strict=True)):
@@ -383,12 +383,18 @@ def _write_feeds(staged, config: SiteConfig, jobs: Sequence[FeedJob], cache: Bui
         for job in jobs
         if not keep_unchanged(staged, pages, job.path, digest((config_key, job)))
     ]
-    direct = staged if staged.fresh and workers > 1 else None
+    direct = _direct(staged, workers)
     state = (config, todo, {}, direct)
     for job, (data, error) in zip(
         todo, parallel_map(_feed_at, state, len(todo), workers), strict=True
     ):
         _received(staged, job.path, data, error)
+
+
+def _direct(staged: output.StagedOutput, workers: int) -> output.StagedOutput | None:
+    """Where workers write their files themselves: a fresh staging folder, when there are
+    workers (else the parent writes, with its checks against the previous output)."""
+    return staged if staged.fresh and workers > 1 else None
 
 
 def _deliver(
