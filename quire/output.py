@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from quire import faults
+from quire.errors import OutputError  # raised here; the commands import it from here too
 
 try:
     import fcntl
@@ -34,45 +35,6 @@ TEMP_PREFIX = ".quire-tmp-"
 OLD_PREFIX = ".quire-old-"
 SPARE_PREFIX = ".quire-spare-"
 TRASH_PREFIX = ".quire-trash-"  # being deleted: never restored, whatever its mtime
-
-
-class OutputError(Exception):
-    """A path or folder problem that must stop the build before anything is touched."""
-
-
-def check_output_folder(output: Path, site_dir: Path) -> None:
-    """Refuse outputs whose swap would delete something precious."""
-    out = output.resolve()
-    site = site_dir.resolve()
-    forbidden = {
-        Path("/"): "the root folder",
-        Path.home().resolve(): "your home folder",
-        site: "the site folder itself",
-        (site / "content").resolve(): "the content folder",
-        (site / "templates").resolve(): "the templates folder",
-        (site / "theme").resolve(): "the theme folder",
-    }
-    if out in forbidden:
-        raise OutputError(f"refusing to use {forbidden[out]} ({out}) as the output folder")
-    if site.is_relative_to(out):
-        raise OutputError(
-            f"refusing to use {out} as the output folder: it contains the site folder"
-        )
-    if Path.home().resolve().is_relative_to(out):
-        raise OutputError(f"refusing to use {out} as the output folder: it contains your home")
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"refusing to use {out} as the output folder: it is a file")
-    for precious in (".git", "site.toml", ".hg", ".svn"):
-        if (out / precious).exists():
-            raise OutputError(
-                f"refusing to use {out} as the output folder: it holds {precious}, and each "
-                "build replaces the whole folder"
-            )
-    for folder in ("content", "templates", "theme"):
-        if out.is_relative_to((site / folder).resolve()):
-            raise OutputError(
-                f"refusing to put the output inside the site's {folder}/ folder ({out})"
-            )
 
 
 def safe_relpath(relpath: str) -> PurePosixPath:

@@ -18,6 +18,7 @@ import jinja2
 
 from quire import faults, output, plan, read
 from quire.config import SiteConfig
+from quire.errors import check_output_folder
 from quire.images import stage as images
 from quire.incremental import fastpath, store
 from quire.incremental.digest import digest, engine_digest
@@ -60,7 +61,7 @@ def build(
     unless the build had to wait: the other build may have done the work meanwhile.
     """
     started = time.perf_counter() if started is None else started
-    output.check_output_folder(options.output_dir, options.site_dir)
+    check_output_folder(options.output_dir, options.site_dir)
     waited: list[str] = []
 
     def on_wait(message: str) -> None:
@@ -436,8 +437,8 @@ def _save_cache(
     faults.point("cache-saved")
     manifest = None
     if not probe.racy:
-        manifest = fastpath.Manifest(
-            probe.key, signature, loaded.valid_until, len(loaded.posts), pages, warnings
+        manifest = fastpath.Manifest.of(
+            probe, signature, loaded.valid_until, len(loaded.posts), pages, warnings
         )
     problems.append(fastpath.save_manifest(options.site_dir, manifest))
     return [p for p in problems if p is not None]

@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, build_site, post, write
 
 from quire import output
-from quire.output import OutputError, check_output_folder
+from quire.errors import OutputError, check_output_folder
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
