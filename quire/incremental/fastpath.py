@@ -110,16 +110,25 @@ def _path_of(entry: tuple) -> str:
 
 def _library_files() -> list[str]:
     """Where the libraries' code lives: a pip upgrade rewrites these files."""
-    from importlib.util import find_spec
+    return [_origin(name) or name for name in LIBRARIES]
 
-    found = []
-    for name in LIBRARIES:
+
+def _origin(name: str) -> str | None:
+    """importlib.util.find_spec(name).origin for a top-level module, asked of the import
+    system's finders directly: importlib.util (and contextlib) cost a no-change build 2 ms."""
+    module = sys.modules.get(name)
+    if module is not None:
+        spec = getattr(module, "__spec__", None)
+        return spec.origin if spec else None
+    for finder in sys.meta_path:
+        find = getattr(finder, "find_spec", None)
         try:
-            spec = find_spec(name)
+            spec = find(name, None) if find else None
         except (ImportError, ValueError):
             spec = None
-        found.append(spec.origin if spec and spec.origin else name)
-    return found
+        if spec is not None:
+            return spec.origin
+    return None
 
 
 class Probe:
@@ -345,9 +354,14 @@ class Unchanged:
         self.posts = manifest.posts
         self.pages = manifest.pages
         self.cached = manifest.pages
-        self.unchanged = sum(1 for entry in manifest.outputs if entry[1] is not None)
         self.seconds = seconds
+        self._outputs = manifest.outputs
         self._warnings = manifest.warnings
+
+    @property
+    def unchanged(self) -> int:
+        """Output files kept (all of them): folders have no size."""
+        return sum(1 for entry in self._outputs if entry[1] is not None)
 
     @property
     def warnings(self) -> tuple:
