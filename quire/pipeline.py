@@ -404,16 +404,16 @@ def _search_doc_at(views: Sequence[PostView], index: int) -> dict:
     return search.search_doc(views[index])
 
 
-def _feed_at(
-    state: tuple[SiteConfig, Sequence[FeedJob], dict, output.StagedOutput | None], index: int
-) -> tuple[bytes | None, str | None]:
-    from quire.render import feeds  # feedgen: imported only when a feed changed
+def _entry_at(state: tuple[SiteConfig, Sequence[tuple[PostView, bool]], dict], index: int) -> str:
+    from quire.render import feeds
 
-    config, jobs, made, direct = state  # made: entries by URL, shared by a process's feeds
-    return _deliver(direct, jobs[index].path, feeds.feed_bytes(config, jobs[index], made))
+    config, needed, scratch = state  # scratch: a feed per format, for entries to pass through
+    view, rss = needed[index]
+    return feeds.entry_xml(config, view, scratch[rss], rss)
 
 
 def _write_feeds(staged, config: SiteConfig, jobs: Sequence[FeedJob], cache: BuildCache, workers):
+    """Each post's entry is serialised once, by one worker; the feeds are spliced here."""
     pages = cache.memo("pages")
     config_key = digest(config)
     todo = [
@@ -421,12 +421,16 @@ def _write_feeds(staged, config: SiteConfig, jobs: Sequence[FeedJob], cache: Bui
         for job in jobs
         if not keep_unchanged(staged, pages, job.path, digest((config_key, job)))
     ]
-    direct = _direct(staged, workers)
-    state = (config, todo, {}, direct)
-    for job, (data, error) in zip(
-        todo, parallel_map(_feed_at, state, len(todo), workers), strict=True
-    ):
-        _received(staged, job.path, data, error)
+    if not todo:
+        return
+    from quire.render import feeds  # feedgen: imported only when a feed changed
+
+    needed = feeds.entries_needed(todo)
+    scratch = {rss: feeds.scratch_channel(config, rss) for rss in (True, False)}
+    made = parallel_map(_entry_at, (config, needed, scratch), len(needed), workers)
+    entries = {(view.url, rss): xml for (view, rss), xml in zip(needed, made, strict=True)}
+    for job in todo:
+        staged.write(job.path, feeds.feed_bytes(config, job, entries))
 
 
 def _direct(staged: output.StagedOutput, workers: int) -> output.StagedOutput | None:
