@@ -98,7 +98,7 @@ def _ranker(options: BuildOptions) -> Ranker | None:
     workers = options.jobs or os.cpu_count() or 1
     if workers < 2 or not (options.site_dir / CACHE_DIR / store.WORDS_FILE).is_file():
         return None
-    return Ranker.start()
+    return Ranker.start(options.site_dir)
 
 
 def _build(
@@ -124,15 +124,16 @@ def _build(
     env = templates.make_environment(site, config)
     watch.lap("read")
 
-    related = related_lists(loaded, cache, site, workers, ranker)
-    gc.freeze()
-    watch.lap("related")
-
+    # made before the related lists, which may wait for the ranker process meanwhile
     static = plan.static_files(site, (*loaded.posts, *loaded.pages))
     pictures = images.Pictures(config, images.source_map(static))
     env.globals["picture"] = pictures.picture
     light_memo = cache.memo("light")
     light = {p.slug: views.light_view(p, config.markdown, light_memo) for p in loaded.posts}
+    related = related_lists(loaded, cache, site, workers, ranker)
+    gc.freeze()
+    watch.lap("related")
+
     rendered, found = render_bodies(
         loaded, env, related, light, site, cache, workers, options.progress
     )

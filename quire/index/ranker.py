@@ -41,8 +41,8 @@ class Ranker:
     answers: int  # read end: the child's one answer
 
     @classmethod
-    def start(cls) -> Ranker | None:
-        """Fork the ranking process (None where there is no fork)."""
+    def start(cls, site: Path) -> Ranker | None:
+        """Fork the ranking process for the site (None where there is no fork)."""
         if not hasattr(os, "fork") or not sys.platform.startswith("linux"):
             return None
         request_r, request_w = os.pipe()
@@ -58,7 +58,7 @@ class Ranker:
             try:
                 os.close(request_w)
                 os.close(answer_r)
-                _serve(request_r, answer_w)
+                _serve(request_r, answer_w, site)
             except BaseException:
                 code = 1
             finally:
@@ -108,21 +108,23 @@ class Ranker:
             self.pid = 0
 
 
-def _serve(requests: int, answers: int) -> None:  # pragma: no cover - in the child
-    """In the child: import, wait for the request, rank, answer (None: rank it yourself)."""
+def _serve(requests: int, answers: int, site: Path) -> None:  # pragma: no cover - in the child
+    """In the child: import, read the stored words, wait for the request, rank, answer
+    (None: rank it yourself)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     _die_with_parent()
     from quire.incremental import codec
-    from quire.incremental.store import load_words
+    from quire.incremental.store import read_words, words_of
     from quire.index import related
 
+    stored = read_words(site)
     with os.fdopen(requests, "rb") as incoming:
         data = incoming.read()
     answer = None
     if data:
         posts, settings, keys, fresh, site, engine = pickle.loads(data)
-        known = load_words(site, engine) if len(fresh) < len(set(keys)) else {}
+        known = words_of(stored, engine)
         known.update(fresh)
         pairs = [known.get(k) for k in keys]
         if all(p is not None for p in pairs):  # else words must be read from the posts

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +14,7 @@ import jinja2
 from markupsafe import Markup
 
 from quire.config import SiteConfig
-from quire.incremental.digest import digest
+from quire.incremental.digest import digest, parts_digest
 from quire.incremental.fingerprints import template_digests
 from quire.incremental.memo import MISSING, Memo
 from quire.incremental.store import BuildCache
@@ -195,12 +194,7 @@ def _body_key(post: Post, settings_key: bytes) -> bytes:
     `[markdown] engine` or `smart` renders every body again (a body without shortcodes has
     no stamp, so the settings' digest is in the key). The text is hashed directly: a
     tenth of the cost of pickling it, and an edit build keys all 1000 bodies."""
-    source = str(post.source)
-    head = f"{len(source)}:{source}:{post.body_line}:".encode("utf-8", "surrogatepass")
-    h = hashlib.blake2b(settings_key, digest_size=16)
-    h.update(head)
-    h.update(post.body.encode("utf-8", "surrogatepass"))
-    return h.digest()
+    return parts_digest(settings_key, str(post.source), str(post.body_line), post.body)
 
 
 class _Dependencies:
