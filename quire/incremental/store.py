@@ -9,7 +9,8 @@ a whitelist of record types; never pickle, which runs code on load) written atom
   of everything that affects it; `posts-NN.bin`, `bodies-NN.bin`, `pictures-NN.bin` and `search-NN.bin` hold
   parsed posts, rendered bodies and search entries in SHARDS shards, so an edit rewrites
   one or two of each.
-- `words.bin`: each post's words for related posts, read only when the ranking is redone.
+- `words.bin`: each post's words for related posts, read only when the ranking is redone (or by
+  the ranking process, index/ranker.py, which reads it before the build knows).
 - `manifest.bin`: the no-change check's (see fastpath.py).
 
 A missing, truncated or corrupt file (bad magic, bad checksum, a value outside the
