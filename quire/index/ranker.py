@@ -16,6 +16,7 @@ import os
 import pickle
 import signal
 import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,8 +43,12 @@ class Ranker:
 
     @classmethod
     def start(cls, site: Path) -> Ranker | None:
-        """Fork the ranking process for the site (None where there is no fork)."""
+        """Fork the ranking process for the site (None where there is no fork, or where
+        other threads run, as in `serve`: a lock one of them held would stay held in the
+        child, and the build would wait for it)."""
         if not hasattr(os, "fork") or not sys.platform.startswith("linux"):
+            return None
+        if threading.active_count() > 1:
             return None
         request_r, request_w = os.pipe()
         answer_r, answer_w = os.pipe()
