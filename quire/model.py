@@ -207,11 +207,14 @@ class Rendered:
 
 @dataclass(frozen=True)
 class PageJob:
-    """One HTML file to write: its path, template and context."""
+    """One HTML file to write: its path, template and context. `made_from`, when set, is a
+    small value the context is a function of (with the config): the page's fingerprint
+    digests it instead of the context (a post's page: its view's fingerprint)."""
 
     path: str
     template: str
     context: dict
+    made_from: object = None
 
 
 @dataclass(frozen=True)

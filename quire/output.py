@@ -47,6 +47,17 @@ def safe_relpath(relpath: str) -> PurePosixPath:
     return path
 
 
+def _plain_key(relpath: str) -> str | None:
+    """relpath itself when it is already what safe_relpath makes of it (no empty, `.` or
+    `..` part, no bad character), else None: the check without building a path object."""
+    if "\x00" in relpath or "\\" in relpath:
+        return None
+    for part in relpath.split("/"):
+        if part in ("", ".", ".."):
+            return None
+    return relpath
+
+
 def _output_errors(method):
     """OSError while staging (disk full, read-only, permissions) -> OutputError naming the file."""
 
@@ -131,9 +142,12 @@ class StagedOutput:
         """The safe path and its key, refused if another page already wrote there."""
         path = safe_relpath(relpath)
         key = str(path)
+        self._claim(key)
+        return path, key
+
+    def _claim(self, key: str) -> None:
         if key in self.paths:
             raise OutputError(f"two pages want the same output file {key}")
-        return path, key
 
     @property
     def fresh(self) -> bool:
@@ -176,15 +190,20 @@ class StagedOutput:
         and its (size, mtime_ns, inode) show nobody touched it since; False if it cannot."""
         if self.previous is None:
             return False
-        path, key = self._unclaimed(relpath)
-        old = self.previous / path
+        key = _plain_key(relpath)  # strings: an edit build keeps ~1700 pages
+        if key is None:
+            key = str(safe_relpath(relpath))
+        self._claim(key)
+        old = f"{self.previous}/{key}"
         try:
-            st = old.stat(follow_symlinks=False)
+            st = os.stat(old, follow_symlinks=False)
         except OSError:
             return False
         if (st.st_size, st.st_mtime_ns, st.st_ino) != tuple(signature):
             return False
-        if not self._link(key, old, self.staging / path, st.st_ino):
+        if self.reused and self.existing.get(key) == st.st_ino:
+            del self.existing[key]  # the spare already links the same file
+        elif not self._link(key, Path(old), self.staging / key, st.st_ino):
             return False
         self.paths.add(key)
         self.unchanged += 1

@@ -58,6 +58,12 @@ def _work_in_worker(index: int):
     return work(state, index)
 
 
+def forks(count: int, jobs: int, minimum: int = PARALLEL_MIN) -> bool:
+    """Whether parallel_map will fork workers for `count` items (else it works in process:
+    then nothing needs preparing for workers, such as templates compiled ahead)."""
+    return jobs > 1 and count > minimum and "fork" in multiprocessing.get_all_start_methods()
+
+
 def parallel_map(
     work: Callable[[object, int], object],
     state: object,
@@ -79,17 +85,19 @@ def parallel_map(
 
         bar = tqdm(total=count, desc=desc, file=sys.stderr, leave=False)
     try:
-        if jobs > 1 and count > minimum and "fork" in multiprocessing.get_all_start_methods():
+        if forks(count, jobs, minimum):
             pool_ctx = multiprocessing.get_context("fork")
             chunk = max(1, min(16, count // (jobs * 8)))
             jobs = min(jobs, count)
             # The workers share the parent's memory until they write to it; a garbage
             # collection in a worker would write to every object's header and copy it all.
+            frozen = gc.get_freeze_count()  # the build's own freeze stays as it is
             gc.freeze()
             try:
                 pool = pool_ctx.Pool(jobs, initializer=_start_worker, initargs=(work, state))
             finally:
-                gc.unfreeze()
+                if not frozen:
+                    gc.unfreeze()
             with pool:
                 results = pool.imap(_work_in_worker, range(count), chunksize=chunk)
                 if meanwhile is not None:

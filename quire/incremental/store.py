@@ -9,7 +9,8 @@ a whitelist of record types; never pickle, which runs code on load) written atom
   of everything that affects it; `posts-NN.bin`, `bodies-NN.bin`, `pictures-NN.bin` and `search-NN.bin` hold
   parsed posts, rendered bodies and search entries in SHARDS shards, so an edit rewrites
   one or two of each.
-- `words.bin`: each post's words for related posts, read only when the ranking is redone.
+- `words.bin`: each post's words for related posts, read only when the ranking is redone (or by
+  the ranking process, index/ranker.py, which reads it before the build knows).
 - `manifest.bin`: the no-change check's, in its own plain format (see fastpath.py).
 
 A missing, truncated or corrupt file (bad magic, bad checksum, a value outside the
@@ -225,7 +226,15 @@ def save(site_dir: Path, cache: BuildCache) -> Problem | None:
 def load_words(site_dir: Path, engine: bytes) -> dict:
     """Post words by text key, from the last build that re-ranked related posts; a file
     that is missing, corrupt or from another quire only means tokenising again."""
-    value, _ = read_blob(site_dir / CACHE_DIR / WORDS_FILE, shown(WORDS_FILE))
+    return words_of(read_words(site_dir), engine)
+
+
+def read_words(site_dir: Path) -> object:
+    """WORDS_FILE as stored, for words_of (the ranker reads it before it knows the engine)."""
+    return read_blob(site_dir / CACHE_DIR / WORDS_FILE, shown(WORDS_FILE))[0]
+
+
+def words_of(value: object, engine: bytes) -> dict:
     if isinstance(value, dict) and value.get("engine") == engine:
-        return value.get("words") or {}
+        return dict(value.get("words") or {})
     return {}
