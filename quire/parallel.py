@@ -27,20 +27,20 @@ _WORKER_STATE: list[tuple[Callable, object]] = []
 
 
 def _start_worker(work: Callable, state: object) -> None:
-    # Ctrl-C is the parent's to handle, and Pool.terminate's SIGTERM should end a worker
-    # quietly: not through the inherited handler (a KeyboardInterrupt traceback per worker).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     gc.freeze()  # what the worker inherited stays out of its collections (and unshared)
-    _die_with_parent()
+    parent = multiprocessing.parent_process()
+    child_of(parent.pid if parent is not None else None)
     _WORKER_STATE.append((work, state))
 
 
-def _die_with_parent() -> None:
-    """A build killed with SIGKILL leaves its workers to write results into a closed pipe:
-    each printed a BrokenPipeError traceback. On Linux the kernel now kills them with it;
-    elsewhere (or if the parent already died) a worker whose parent is gone exits quietly."""
-    parent = multiprocessing.parent_process()
+def child_of(parent_pid: int | None) -> None:
+    """In a forked child of the build. Ctrl-C is the parent's to handle, and SIGTERM ends
+    it quietly, not through the inherited handler (a KeyboardInterrupt traceback per child).
+    A build killed with SIGKILL left its children to write into a closed pipe (a
+    BrokenPipeError traceback each): on Linux the kernel now kills them with it; elsewhere
+    (or if the parent already died) a child whose parent is gone exits quietly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -49,7 +49,7 @@ def _die_with_parent() -> None:
             libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
-    if parent is not None and os.getppid() != parent.pid:
+    if parent_pid is not None and os.getppid() != parent_pid:
         os._exit(0)
 
 

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from quire.parallel import ForkingPickler
+from quire.parallel import ForkingPickler, child_of
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,7 @@ class Ranker:
             return None
         if threading.active_count() > 1:
             return None
+        parent = os.getpid()
         request_r, request_w = os.pipe()
         answer_r, answer_w = os.pipe()
         try:
@@ -63,7 +64,7 @@ class Ranker:
             try:
                 os.close(request_w)
                 os.close(answer_r)
-                _serve(request_r, answer_w, site)
+                _serve(request_r, answer_w, site, parent)
             except BaseException:
                 code = 1
             finally:
@@ -113,12 +114,12 @@ class Ranker:
             self.pid = 0
 
 
-def _serve(requests: int, answers: int, site: Path) -> None:  # pragma: no cover - in the child
+def _serve(
+    requests: int, answers: int, site: Path, parent: int
+) -> None:  # pragma: no cover - in the child
     """In the child: import, read the stored words, wait for the request, rank, answer
     (None: rank it yourself)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the build's to handle
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _die_with_parent()
+    child_of(parent)
     from quire.incremental import codec
     from quire.incremental.store import read_words, words_of
     from quire.index import related
@@ -138,12 +139,3 @@ def _serve(requests: int, answers: int, site: Path) -> None:  # pragma: no cover
             answer = (lists, payload)
     with os.fdopen(answers, "wb") as out:
         out.write(ForkingPickler.dumps(answer))
-
-
-def _die_with_parent() -> None:  # pragma: no cover - in the child
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    if os.getppid() == 1:
-        os._exit(0)
