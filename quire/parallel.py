@@ -98,7 +98,7 @@ def parallel_map(
             finally:
                 if not frozen:
                     gc.unfreeze()
-            with pool:
+            try:
                 results = pool.imap(_work_in_worker, range(count), chunksize=chunk)
                 if meanwhile is not None:
                     meanwhile()
@@ -106,6 +106,15 @@ def parallel_map(
                     if bar is not None:
                         bar.update()
                     yield result
+            except BaseException:  # an error, Ctrl-C, or the caller stopped early
+                pool.terminate()
+                raise
+            # Done: each worker takes its end-of-work sentinel and exits. (Pool's own exit,
+            # terminate(), takes the task queue's lock for good and then relies on SIGTERM
+            # reaching every worker; under load a cold build hung there, waiting for a
+            # worker blocked on that lock.)
+            pool.close()
+            pool.join()
             return
         if meanwhile is not None:
             meanwhile()
