@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Entry point: `python build.py` builds the sample site; `python build.py CMD ...` = `quire CMD ...`."""
 
+import os
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# this checkout's quire first (os.path, not pathlib: a no-change build imports little else)
+sys.path.insert(0, os.path.dirname(os.path.realpath(__file__)))
 
 from quire.commands import main  # noqa: E402
 
