@@ -85,11 +85,14 @@ def parallel_map(
             jobs = min(jobs, count)
             # The workers share the parent's memory until they write to it; a garbage
             # collection in a worker would write to every object's header and copy it all.
+            # (A build that froze its own state (pipeline._build) keeps it frozen.)
+            frozen = gc.get_freeze_count()
             gc.freeze()
             try:
                 pool = pool_ctx.Pool(jobs, initializer=_start_worker, initargs=(work, state))
             finally:
-                gc.unfreeze()
+                if not frozen:
+                    gc.unfreeze()
             with pool:
                 results = pool.imap(_work_in_worker, range(count), chunksize=chunk)
                 if meanwhile is not None:

@@ -7,6 +7,8 @@ else in quire calls more than one stage: commands call `build()` or `render_one(
 
 from __future__ import annotations
 
+import dataclasses
+import gc
 import os
 import sys
 import time
@@ -40,6 +42,7 @@ from quire.model import (
     Post,
     PostView,
     RelatedLists,
+    Rendered,
 )
 from quire.parallel import parallel_map
 from quire.problems import BuildFailed, Problem, ProblemList
@@ -74,7 +77,10 @@ def build(
             )
             if manifest is not None:
                 return fastpath.unchanged_result(manifest, started)
-        return _build(options, probe, started)
+        try:
+            return _build(options, probe, started)
+        finally:
+            gc.unfreeze()  # what _settle froze: `serve` builds again in this process
 
 
 def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> BuildResult:
@@ -89,9 +95,11 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     config = loaded.config
     env = templates.make_environment(site, config)
     watch.lap("read")
+    _settle()
 
     related = related_lists(loaded, cache, site, workers)
     watch.lap("related")
+    _settle()
 
     static = plan.static_files(site, (*loaded.posts, *loaded.pages))
     pictures = images.Pictures(config, images.source_map(static))
@@ -102,6 +110,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         loaded, env, related, light, site, cache, workers, options.progress
     )
     watch.lap("bodies")
+    _settle()
 
     blocked = any(not p.warning for p in (*loaded.problems, *found))
     rendered, found_images = images.run(
@@ -122,7 +131,14 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     for item in rendered:
         if item.post.kind is Kind.POST and item.post is not as_read.get(item.post.slug):
             light[item.post.slug] = views.light_view(item.post, config.markdown, light_memo)
+    del as_read
+    # nothing from here on reads the Markdown or the bodies as rendered before the images:
+    # into the cache now, and out of memory (the build's largest part at 100,000 posts)
+    early = store.save_sections(site, cache, ("posts", "bodies"))
+    cache_warnings.extend([early] if early else [])
+    loaded, rendered = _without_markdown(loaded, rendered)
     watch.lap("images")
+    _settle()
 
     site_views = SiteViews.of(rendered, light, related, config)
     pages = plan.page_jobs(config, *site_views.for_pages())
@@ -131,6 +147,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     ProblemList(plan.redirect_problems(sources, pages, site)).raise_errors(options.strict)
     feed_jobs = plan.feed_jobs(config, site_views.posts, site_views.tags, site_views.categories)
     watch.lap("views and fingerprints")
+    _settle()
 
     staged = output.stage(options.output_dir, site / CACHE_DIR)
     try:
@@ -286,6 +303,23 @@ class SiteViews:
         return self.posts, self.pages, self.tags, self.categories
 
 
+def _without_markdown(loaded: Loaded, rendered: list) -> tuple[Loaded, list]:
+    """The posts without their Markdown `body`, once it is rendered (every later stage sees
+    views, or a post's fields but its body: redirects, the sitemap)."""
+    slim: dict[int, Post] = {}
+
+    def without(post: Post) -> Post:
+        found = slim.get(id(post))
+        if found is None:
+            found = slim[id(post)] = dataclasses.replace(post, body="")
+        return found
+
+    posts = tuple(without(p) for p in loaded.posts)
+    pages = tuple(without(p) for p in loaded.pages)
+    rendered = [Rendered(without(r.post), r.body) for r in rendered]
+    return dataclasses.replace(loaded, posts=posts, pages=pages), rendered
+
+
 def _page_at(
     state: tuple[jinja2.Environment, Sequence[PageJob], output.StagedOutput | None], index: int
 ) -> tuple[bytes | None, str | None, Problem | None]:
@@ -354,7 +388,7 @@ def _write_search(
     pages = cache.memo("pages")
     if not keep_unchanged(staged, pages, "search/index.json", digest(("search", posts))):
         docs = cache.memo("search").get_many(
-            [v.fingerprint for v in posts],
+            [SEARCH_KEY + v.fingerprint for v in posts],
             lambda missing: parallel_map(
                 _search_doc_at, [posts[i] for i in missing], len(missing), workers
             ),
@@ -362,8 +396,13 @@ def _write_search(
         staged.write("search/index.json", search.search_index(docs))
 
 
-def _search_doc_at(views: Sequence[PostView], index: int) -> dict:
-    return search.search_doc(views[index])
+# the search memo holds each entry as its JSON text (older caches held dicts, by the bare
+# fingerprint: the prefix keeps them from being read as text)
+SEARCH_KEY = b"json:"
+
+
+def _search_doc_at(views: Sequence[PostView], index: int) -> str:
+    return search.search_entry(views[index])
 
 
 def _feed_at(
@@ -449,6 +488,13 @@ def _versions() -> tuple[str, ...]:
     from importlib.metadata import version
 
     return tuple(version(name) for name in ("markdown", "pyromark", "pygments", "jinja2"))
+
+
+def _settle() -> None:
+    """What the stages so far made stays to the end of the build: out of the cyclic garbage
+    collector's full collections, which otherwise scan every live object each time (millions
+    at 100,000 posts). Counted references still free what is dropped; build() unfreezes."""
+    gc.freeze()
 
 
 @dataclass

@@ -268,7 +268,9 @@ class Pictures:
             last = end
             first = False
         parts.append(text[last:])
-        body = replace(item.body, html="".join(parts))
+        # Markup once here: the view shows this very object (views.full_view), and the
+        # pictures memo keeps it; a plain str would be copied into a Markup there
+        body = replace(item.body, html=Markup("".join(parts)))
         return Rendered(post, body), problems
 
 
