@@ -109,6 +109,10 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     rendered, found = render_bodies(
         loaded, env, related, light, site, cache, workers, options.progress
     )
+    # the posts and bodies memos are complete: into the cache files now, and out of memory
+    # (the image stage then lets each body as rendered go once it has rewritten it)
+    early = store.save_sections(site, cache, ("posts", "bodies"))
+    cache_warnings.extend([early] if early else [])
     watch.lap("bodies")
     _settle()
 
@@ -132,11 +136,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
         if item.post.kind is Kind.POST and item.post is not as_read.get(item.post.slug):
             light[item.post.slug] = views.light_view(item.post, config.markdown, light_memo)
     del as_read
-    # nothing from here on reads the Markdown or the bodies as rendered before the images:
-    # into the cache now, and out of memory (the build's largest part at 100,000 posts)
-    early = store.save_sections(site, cache, ("posts", "bodies"))
-    cache_warnings.extend([early] if early else [])
-    loaded, rendered = _without_markdown(loaded, rendered)
+    loaded, rendered = _without_markdown(loaded, rendered)  # nothing from here on reads it
     watch.lap("images")
     _settle()
 
