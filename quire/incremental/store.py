@@ -6,9 +6,11 @@ a whitelist of record types; never pickle, which runs code on load) written atom
 (temp file + rename):
 
 - `store.bin`: every memo (see memo.py) but the large ones, each entry keyed by a digest
-  of everything that affects it; `posts-NN.bin`, `bodies-NN.bin`, `pictures-NN.bin` and `search-NN.bin` hold
-  parsed posts, rendered bodies and search entries in SHARDS shards, so an edit rewrites
-  one or two of each.
+  of everything that affects it; `posts-NN.bin`, `bodies-NN.bin`, `pictures-NN.bin` and
+  `search-NN.bin` hold parsed posts, rendered bodies, rewritten bodies and search entries
+  (JSON text) in SHARDS shards, so an edit rewrites one or two of each. `posts` and
+  `bodies` are written when the bodies stage ends (save_sections), the rest after the
+  output is swapped in.
 - `words.bin`: each post's words for related posts, read only when the ranking is redone.
 - `manifest.bin`: the no-change check's (see fastpath.py).
 
