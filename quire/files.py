@@ -26,9 +26,9 @@ def site_files(
         return []
     found = []
     seen: set[tuple[int, int]] = set()  # folders walked: a link loop is walked once
-    stack = [folder]
+    stack = [(folder, "")]  # (folder, its path relative to `folder` with a trailing /)
     while stack:
-        top = stack.pop()
+        top, prefix = stack.pop()
         try:
             st = top.stat()
             if (st.st_dev, st.st_ino) in seen:
@@ -47,15 +47,17 @@ def site_files(
             try:
                 if entry.is_dir():
                     if not entry.is_symlink() or path.resolve().is_relative_to(root):
-                        stack.append(path)
+                        stack.append((path, f"{prefix}{entry.name}/"))
                 elif (
                     entry.is_file()
                     and fnmatchcase(entry.name, pattern)
                     and (not entry.is_symlink() or path.resolve().is_relative_to(root))
                 ):
-                    found.append((path, path.relative_to(folder).as_posix()))
+                    found.append((path, prefix + entry.name))
             except OSError as err:
                 if errors is not None:
                     errors.append((path, err))
-    found.sort()
+    # the order of the paths (part by part), from strings: comparing Path objects and
+    # making each relative cost ~0.1 s for a 1000-post site, walked twice a build
+    found.sort(key=lambda item: item[1].split("/"))
     return found

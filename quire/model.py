@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
+from quire import report
 from quire.problems import Problem
 
 if TYPE_CHECKING:
@@ -206,11 +207,14 @@ class Rendered:
 
 @dataclass(frozen=True)
 class PageJob:
-    """One HTML file to write: its path, template and context."""
+    """One HTML file to write: its path, template and context. `made_from`, when set, is a
+    small value the context is a function of (with the config): the page's fingerprint
+    digests it instead of the context (a post's page: its view's fingerprint)."""
 
     path: str
     template: str
     context: dict
+    made_from: object = None
 
 
 @dataclass(frozen=True)
@@ -257,24 +261,10 @@ class BuildResult:
     cpu: tuple[float, ...] = ()  # CPU seconds per stage, worker processes included
 
     def summary(self) -> str:
-        return (
-            f"Built {plural(self.posts, 'post')}, {plural(self.pages, 'page')} "
-            f"({self.rendered} rendered, {self.cached} cached) in {self.seconds:.2f} s"
-        )
+        return report.summary(self)
 
     def timings(self) -> str:
-        """Wall and CPU seconds a stage: on a busy machine only the CPU figures compare."""
-        laps = self.stages or (("no-change check", self.seconds),)
-        cpu = self.cpu if len(self.cpu) == len(laps) else (None,) * len(laps)
-        return "timings: " + ", ".join(
-            f"{name} {seconds:.3f} s" + (f" ({used:.2f} CPU)" if used is not None else "")
-            for (name, seconds), used in zip(laps, cpu, strict=True)
-        )
-
-
-def plural(count: int, noun: str) -> str:
-    """ "1 post", "2 posts" (every noun quire counts takes an s)."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+        return report.timings(self)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from quire import faults
+from quire.errors import OutputError  # raised here; the commands import it from here too
 
 try:
     import fcntl
@@ -36,45 +37,6 @@ SPARE_PREFIX = ".quire-spare-"
 TRASH_PREFIX = ".quire-trash-"  # being deleted: never restored, whatever its mtime
 
 
-class OutputError(Exception):
-    """A path or folder problem that must stop the build before anything is touched."""
-
-
-def check_output_folder(output: Path, site_dir: Path) -> None:
-    """Refuse outputs whose swap would delete something precious."""
-    out = output.resolve()
-    site = site_dir.resolve()
-    forbidden = {
-        Path("/"): "the root folder",
-        Path.home().resolve(): "your home folder",
-        site: "the site folder itself",
-        (site / "content").resolve(): "the content folder",
-        (site / "templates").resolve(): "the templates folder",
-        (site / "theme").resolve(): "the theme folder",
-    }
-    if out in forbidden:
-        raise OutputError(f"refusing to use {forbidden[out]} ({out}) as the output folder")
-    if site.is_relative_to(out):
-        raise OutputError(
-            f"refusing to use {out} as the output folder: it contains the site folder"
-        )
-    if Path.home().resolve().is_relative_to(out):
-        raise OutputError(f"refusing to use {out} as the output folder: it contains your home")
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"refusing to use {out} as the output folder: it is a file")
-    for precious in (".git", "site.toml", ".hg", ".svn"):
-        if (out / precious).exists():
-            raise OutputError(
-                f"refusing to use {out} as the output folder: it holds {precious}, and each "
-                "build replaces the whole folder"
-            )
-    for folder in ("content", "templates", "theme"):
-        if out.is_relative_to((site / folder).resolve()):
-            raise OutputError(
-                f"refusing to put the output inside the site's {folder}/ folder ({out})"
-            )
-
-
 def safe_relpath(relpath: str) -> PurePosixPath:
     """A relative output path that cannot leave the output folder."""
     if "\x00" in relpath or "\\" in relpath:
@@ -83,6 +45,17 @@ def safe_relpath(relpath: str) -> PurePosixPath:
     if path.is_absolute() or any(part in ("..", ".", "") for part in path.parts) or not path.parts:
         raise OutputError(f"refusing to write {relpath!r}: path leaves the output folder")
     return path
+
+
+def _plain_key(relpath: str) -> str | None:
+    """relpath itself when it is already what safe_relpath makes of it (no empty, `.` or
+    `..` part, no bad character), else None: the check without building a path object."""
+    if "\x00" in relpath or "\\" in relpath:
+        return None
+    for part in relpath.split("/"):
+        if part in ("", ".", ".."):
+            return None
+    return relpath
 
 
 def _output_errors(method):
@@ -169,9 +142,12 @@ class StagedOutput:
         """The safe path and its key, refused if another page already wrote there."""
         path = safe_relpath(relpath)
         key = str(path)
+        self._claim(key)
+        return path, key
+
+    def _claim(self, key: str) -> None:
         if key in self.paths:
             raise OutputError(f"two pages want the same output file {key}")
-        return path, key
 
     @property
     def fresh(self) -> bool:
@@ -214,15 +190,20 @@ class StagedOutput:
         and its (size, mtime_ns, inode) show nobody touched it since; False if it cannot."""
         if self.previous is None:
             return False
-        path, key = self._unclaimed(relpath)
-        old = self.previous / path
+        key = _plain_key(relpath)  # strings: an edit build keeps ~1700 pages
+        if key is None:
+            key = str(safe_relpath(relpath))
+        self._claim(key)
+        old = f"{self.previous}/{key}"
         try:
-            st = old.stat(follow_symlinks=False)
+            st = os.stat(old, follow_symlinks=False)
         except OSError:
             return False
         if (st.st_size, st.st_mtime_ns, st.st_ino) != tuple(signature):
             return False
-        if not self._link(key, old, self.staging / path, st.st_ino):
+        if self.reused and self.existing.get(key) == st.st_ino:
+            del self.existing[key]  # the spare already links the same file
+        elif not self._link(key, Path(old), self.staging / key, st.st_ino):
             return False
         self.paths.add(key)
         self.unchanged += 1

@@ -27,20 +27,20 @@ _WORKER_STATE: list[tuple[Callable, object]] = []
 
 
 def _start_worker(work: Callable, state: object) -> None:
-    # Ctrl-C is the parent's to handle, and Pool.terminate's SIGTERM should end a worker
-    # quietly: not through the inherited handler (a KeyboardInterrupt traceback per worker).
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     gc.freeze()  # what the worker inherited stays out of its collections (and unshared)
-    _die_with_parent()
+    parent = multiprocessing.parent_process()
+    child_of(parent.pid if parent is not None else None)
     _WORKER_STATE.append((work, state))
 
 
-def _die_with_parent() -> None:
-    """A build killed with SIGKILL leaves its workers to write results into a closed pipe:
-    each printed a BrokenPipeError traceback. On Linux the kernel now kills them with it;
-    elsewhere (or if the parent already died) a worker whose parent is gone exits quietly."""
-    parent = multiprocessing.parent_process()
+def child_of(parent_pid: int | None) -> None:
+    """In a forked child of the build. Ctrl-C is the parent's to handle, and SIGTERM ends
+    it quietly, not through the inherited handler (a KeyboardInterrupt traceback per child).
+    A build killed with SIGKILL left its children to write into a closed pipe (a
+    BrokenPipeError traceback each): on Linux the kernel now kills them with it; elsewhere
+    (or if the parent already died) a child whose parent is gone exits quietly."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     if sys.platform.startswith("linux"):
         try:
             import ctypes
@@ -49,13 +49,19 @@ def _die_with_parent() -> None:
             libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             pass
-    if parent is not None and os.getppid() != parent.pid:
+    if parent_pid is not None and os.getppid() != parent_pid:
         os._exit(0)
 
 
 def _work_in_worker(index: int):
     work, state = _WORKER_STATE[0]
     return work(state, index)
+
+
+def forks(count: int, jobs: int, minimum: int = PARALLEL_MIN) -> bool:
+    """Whether parallel_map will fork workers for `count` items (else it works in process:
+    then nothing needs preparing for workers, such as templates compiled ahead)."""
+    return jobs > 1 and count > minimum and "fork" in multiprocessing.get_all_start_methods()
 
 
 def parallel_map(
@@ -79,14 +85,13 @@ def parallel_map(
 
         bar = tqdm(total=count, desc=desc, file=sys.stderr, leave=False)
     try:
-        if jobs > 1 and count > minimum and "fork" in multiprocessing.get_all_start_methods():
+        if forks(count, jobs, minimum):
             pool_ctx = multiprocessing.get_context("fork")
             chunk = max(1, min(16, count // (jobs * 8)))
             jobs = min(jobs, count)
             # The workers share the parent's memory until they write to it; a garbage
             # collection in a worker would write to every object's header and copy it all.
-            # (A build that froze its own state (pipeline._build) keeps it frozen.)
-            frozen = gc.get_freeze_count()
+            frozen = gc.get_freeze_count()  # the build's own freeze stays as it is
             gc.freeze()
             try:
                 pool = pool_ctx.Pool(jobs, initializer=_start_worker, initargs=(work, state))

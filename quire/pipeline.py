@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import os
+import re
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -20,6 +21,7 @@ import jinja2
 
 from quire import faults, output, plan, read
 from quire.config import SiteConfig
+from quire.errors import check_output_folder
 from quire.images import stage as images
 from quire.incremental import fastpath, store
 from quire.incremental.digest import digest, engine_digest
@@ -32,6 +34,7 @@ from quire.incremental.fingerprints import (
 )
 from quire.incremental.store import CACHE_DIR, BuildCache
 from quire.index import related_lists, taxonomy
+from quire.index.ranker import Ranker
 from quire.model import (
     BuildOptions,
     BuildResult,
@@ -44,7 +47,7 @@ from quire.model import (
     RelatedLists,
     Rendered,
 )
-from quire.parallel import parallel_map
+from quire.parallel import forks, parallel_map
 from quire.problems import BuildFailed, Problem, ProblemList
 from quire.render import search, templates, views
 from quire.render.bodies import render_bodies
@@ -63,7 +66,7 @@ def build(
     unless the build had to wait: the other build may have done the work meanwhile.
     """
     started = time.perf_counter() if started is None else started
-    output.check_output_folder(options.output_dir, options.site_dir)
+    check_output_folder(options.output_dir, options.site_dir)
     waited: list[str] = []
 
     def on_wait(message: str) -> None:
@@ -77,35 +80,63 @@ def build(
             )
             if manifest is not None:
                 return fastpath.unchanged_result(manifest, started)
+        ranker = _ranker(options)
+        frozen, thresholds = gc.get_freeze_count(), gc.get_threshold()
+        # A build makes ~10^6 objects that mostly live to its end: the collector's default
+        # (a look at the young ones every 700 allocations) cost an edit build ~0.3 s
+        gc.set_threshold(20_000, *thresholds[1:])
         try:
-            return _build(options, probe, started)
+            return _build(options, probe, started, ranker)
         finally:
-            gc.unfreeze()  # what _settle froze: `serve` builds again in this process
+            if ranker is not None:
+                ranker.stop()
+            gc.set_threshold(*thresholds)
+            if not frozen:  # serve builds again in this process: its objects collect as usual
+                gc.unfreeze()
 
 
-def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> BuildResult:
+def _ranker(options: BuildOptions) -> Ranker | None:
+    """A process that gets numpy and scipy ready on another core, should this incremental
+    build have to rank related posts again (the words file says an earlier build ranked)."""
+    workers = options.jobs or os.cpu_count() or 1
+    if workers < 2 or not (options.site_dir / CACHE_DIR / store.WORDS_FILE).is_file():
+        return None
+    return Ranker.start(options.site_dir)
+
+
+def _build(
+    options: BuildOptions, probe: fastpath.Probe, started: float, ranker: Ranker | None = None
+) -> BuildResult:
     site = options.site_dir
     workers = options.jobs or os.cpu_count() or 1
     watch = Stopwatch(last=started)
-    cache, cache_warnings = store.load(site, engine_digest(_versions()), options.output_dir)
+    gc.disable()  # loading makes ~10^5 long-lived containers: nothing for a collection to find
+    try:
+        cache, cache_warnings = store.load(site, engine_digest(_versions()), options.output_dir)
+    finally:
+        gc.enable()
+    # What the cache and then each stage made lives to the end of the build: frozen, the
+    # collector stops walking it again and again (~0.3 s of an edit build; build() unfreezes)
+    gc.freeze()
     watch.lap("check and load cache")
 
     loaded = read.load_site(options, cache)
     faults.point("read")
+    gc.freeze()
     config = loaded.config
     env = templates.make_environment(site, config)
     watch.lap("read")
-    _settle()
 
-    related = related_lists(loaded, cache, site, workers)
-    watch.lap("related")
-    _settle()
-
+    # made before the related lists, which may wait for the ranker process meanwhile
     static = plan.static_files(site, (*loaded.posts, *loaded.pages))
     pictures = images.Pictures(config, images.source_map(static))
     env.globals["picture"] = pictures.picture
     light_memo = cache.memo("light")
     light = {p.slug: views.light_view(p, config.markdown, light_memo) for p in loaded.posts}
+    related = related_lists(loaded, cache, site, workers, ranker)
+    gc.freeze()
+    watch.lap("related")
+
     rendered, found = render_bodies(
         loaded, env, related, light, site, cache, workers, options.progress
     )
@@ -114,7 +145,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     early = store.save_sections(site, cache, ("posts", "bodies"))
     cache_warnings.extend([early] if early else [])
     watch.lap("bodies")
-    _settle()
+    gc.freeze()
 
     blocked = any(not p.warning for p in (*loaded.problems, *found))
     rendered, found_images = images.run(
@@ -138,7 +169,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     del as_read
     loaded, rendered = _without_markdown(loaded, rendered)  # nothing from here on reads it
     watch.lap("images")
-    _settle()
+    gc.freeze()
 
     site_views = SiteViews.of(rendered, light, related, config)
     pages = plan.page_jobs(config, *site_views.for_pages())
@@ -147,7 +178,7 @@ def _build(options: BuildOptions, probe: fastpath.Probe, started: float) -> Buil
     ProblemList(plan.redirect_problems(sources, pages, site)).raise_errors(options.strict)
     feed_jobs = plan.feed_jobs(config, site_views.posts, site_views.tags, site_views.categories)
     watch.lap("views and fingerprints")
-    _settle()
+    gc.freeze()
 
     staged = output.stage(options.output_dir, site / CACHE_DIR)
     try:
@@ -360,12 +391,15 @@ def _write_pages(
                     template_keys.get(job.template),
                     job.path,
                     job.template,
-                    shallow_context(job.context, shallow.get(job.template, ())),
+                    job.made_from
+                    if job.made_from is not None
+                    else shallow_context(job.context, shallow.get(job.template, ())),
                 )
             ),
         )
     ]
-    precompile(env, (job.template for job in todo))
+    if forks(len(todo), workers):
+        precompile(env, (job.template for job in todo))
     failures: list[Problem] = []
     direct = _direct(staged, workers)
     state = (env, todo, direct)
@@ -405,16 +439,16 @@ def _search_doc_at(views: Sequence[PostView], index: int) -> str:
     return search.search_entry(views[index])
 
 
-def _feed_at(
-    state: tuple[SiteConfig, Sequence[FeedJob], dict, output.StagedOutput | None], index: int
-) -> tuple[bytes | None, str | None]:
-    from quire.render import feeds  # feedgen: imported only when a feed changed
+def _entry_at(state: tuple[SiteConfig, Sequence[tuple[PostView, bool]], dict], index: int) -> str:
+    from quire.render import feeds
 
-    config, jobs, made, direct = state  # made: entries by URL, shared by a process's feeds
-    return _deliver(direct, jobs[index].path, feeds.feed_bytes(config, jobs[index], made))
+    config, needed, scratch = state  # scratch: a feed per format, for entries to pass through
+    view, rss = needed[index]
+    return feeds.entry_xml(config, view, scratch[rss], rss)
 
 
 def _write_feeds(staged, config: SiteConfig, jobs: Sequence[FeedJob], cache: BuildCache, workers):
+    """Each post's entry is serialised once, by one worker; the feeds are spliced here."""
     pages = cache.memo("pages")
     config_key = digest(config)
     todo = [
@@ -422,12 +456,16 @@ def _write_feeds(staged, config: SiteConfig, jobs: Sequence[FeedJob], cache: Bui
         for job in jobs
         if not keep_unchanged(staged, pages, job.path, digest((config_key, job)))
     ]
-    direct = _direct(staged, workers)
-    state = (config, todo, {}, direct)
-    for job, (data, error) in zip(
-        todo, parallel_map(_feed_at, state, len(todo), workers), strict=True
-    ):
-        _received(staged, job.path, data, error)
+    if not todo:
+        return
+    from quire.render import feeds  # feedgen: imported only when a feed changed
+
+    needed = feeds.entries_needed(todo)
+    scratch = {rss: feeds.scratch_channel(config, rss) for rss in (True, False)}
+    made = parallel_map(_entry_at, (config, needed, scratch), len(needed), workers)
+    entries = {(view.url, rss): xml for (view, rss), xml in zip(needed, made, strict=True)}
+    for job in todo:
+        staged.write(job.path, feeds.feed_bytes(config, job, entries))
 
 
 def _direct(staged: output.StagedOutput, workers: int) -> output.StagedOutput | None:
@@ -475,26 +513,38 @@ def _save_cache(
     faults.point("cache-saved")
     manifest = None
     if not probe.racy:
-        manifest = fastpath.Manifest(
-            probe.key, signature, loaded.valid_until, len(loaded.posts), pages, warnings
+        manifest = fastpath.Manifest.of(
+            probe, signature, loaded.valid_until, len(loaded.posts), pages, warnings
         )
     problems.append(fastpath.save_manifest(options.site_dir, manifest))
     return [p for p in problems if p is not None]
 
 
+ENGINE_LIBRARIES = ("markdown", "pyromark", "pygments", "jinja2")
+
+
 def _versions() -> tuple[str, ...]:
     """From the installed packages' metadata: importing Python-Markdown (the other engine)
-    and Pygments only to read their versions cost an edit build ~0.1 s."""
-    from importlib.metadata import version
+    and Pygments only to read their versions cost an edit build ~0.1 s, and importing
+    importlib.metadata ~0.04 s, so the versions are read from the first `NAME-VERSION.dist-info`
+    folder on sys.path, as importlib.metadata finds it (which answers when there is none)."""
+    found: dict[str, str] = {}
+    for entry in sys.path:
+        try:
+            names = os.listdir(entry or ".")
+        except OSError:
+            continue
+        for name in names:
+            if name.endswith(".dist-info"):
+                project, _, version = name[: -len(".dist-info")].partition("-")
+                project = re.sub(r"[-_.]+", "-", project).lower()
+                if project in ENGINE_LIBRARIES and version:
+                    found.setdefault(project, version)
+    if len(found) < len(ENGINE_LIBRARIES):
+        from importlib.metadata import version
 
-    return tuple(version(name) for name in ("markdown", "pyromark", "pygments", "jinja2"))
-
-
-def _settle() -> None:
-    """What the stages so far made stays to the end of the build: out of the cyclic garbage
-    collector's full collections, which otherwise scan every live object each time (millions
-    at 100,000 posts). Counted references still free what is dropped; build() unfreezes."""
-    gc.freeze()
+        return tuple(version(name) for name in ENGINE_LIBRARIES)
+    return tuple(found[name] for name in ENGINE_LIBRARIES)
 
 
 @dataclass

@@ -82,7 +82,9 @@ def page_job(config: SiteConfig, view: PostView) -> PageJob:
         info = _info(
             config, view.title, view.url, "page", description=view.summary, feeds=site_feeds
         )
-        return PageJob(_index_path(view.url), "page.html", {"post": view, "page": info})
+        return PageJob(
+            _index_path(view.url), "page.html", {"post": view, "page": info}, _made_from(view)
+        )
     # og:image and twitter:image: the image stage's 1200w variant (the original if none)
     image = view.og_image.url if view.og_image else view.image
     if image and image.startswith("/"):
@@ -98,7 +100,14 @@ def page_job(config: SiteConfig, view: PostView) -> PageJob:
         published=view.date,
         modified=view.updated or view.date,
     )
-    return PageJob(_index_path(view.url), "post.html", {"post": view, "page": info})
+    return PageJob(
+        _index_path(view.url), "post.html", {"post": view, "page": info}, _made_from(view)
+    )
+
+
+def _made_from(view: PostView) -> tuple | None:
+    """A post's or page's context is made from its view and the config alone."""
+    return ("view", view.fingerprint) if view.fingerprint else None
 
 
 def page_jobs(

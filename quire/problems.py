@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from quire.errors import BuildFailed  # re-exported: raised by every stage
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -19,14 +21,6 @@ class Problem:
         where = f"{self.path}:{self.line}" if self.line else self.path
         kind = "warning: " if self.warning else ""
         return f"{where}: {kind}{self.message}"
-
-
-class BuildFailed(Exception):
-    """Raised once at the end of a stage that found errors; carries all of them."""
-
-    def __init__(self, problems: list[Problem]):
-        super().__init__("\n".join(str(p) for p in problems))
-        self.problems = problems
 
 
 def display_path(path: Path | str, root: Path | None = None) -> str:

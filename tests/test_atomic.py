@@ -16,7 +16,7 @@ import pytest
 from conftest import ROOT, build_site, post, write
 
 from quire import output
-from quire.output import OutputError, check_output_folder
+from quire.errors import OutputError, check_output_folder
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -254,3 +254,16 @@ def test_precious_folders_are_refused_before_anything_is_touched(
 def test_root_is_refused(site):
     with pytest.raises(OutputError, match="root folder"):
         check_output_folder(Path("/"), site)
+
+
+def test_plain_keys_are_what_safe_relpath_makes_of_them() -> None:
+    """keep() checks an output path as a string: a path it accepts as it is must be the one
+    safe_relpath gives, and every other path goes through safe_relpath."""
+    from quire.output import OutputError, _plain_key, safe_relpath
+
+    for path in ("index.html", "a/b/index.html", "posts/ü/index.html", "x.y/z"):
+        assert _plain_key(path) == str(safe_relpath(path))
+    for path in ("/a", "a//b", "a/./b", "a/../b", "..", "a\\b", "a\x00b", "", "a/"):
+        assert _plain_key(path) is None
+    with pytest.raises(OutputError):
+        safe_relpath("a/../b")

@@ -601,3 +601,62 @@ def test_no_change_survives_a_bytecode_folder_appearing(shop: Path, tmp_path: Pa
     code, stdout, stderr = build_site(shop, out, "--timings")
     assert code == 0 and "no-change" not in stderr  # a new file is a change
     assert (out / "posts" / "extra" / "index.html").is_file()
+
+
+def _build_reporting_imports(site: Path, out: Path, *extra: str) -> tuple[str, set[str]]:
+    """A build in a fresh process: its summary line and which of numpy and scipy that
+    process itself imported (a forked ranker's imports stay in the ranker)."""
+    import json
+    import sys
+
+    script = (
+        "import json, sys\n"
+        "from quire.commands import main\n"
+        f"code = main(['build', '--site', {str(site)!r}, '--output', {str(out)!r}, *{extra!r}])\n"
+        "print(json.dumps([code, sorted(m for m in ('numpy', 'scipy', 'scipy.sparse')"
+        " if m in sys.modules)]))\n"
+    )
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=False
+    )
+    code, imported = json.loads(done.stdout.strip().splitlines()[-1])
+    assert code == 0, done.stderr
+    return done.stdout, set(imported)
+
+
+def test_an_edit_that_reranks_ranks_in_the_forked_ranker(shop: Path, tmp_path: Path) -> None:
+    """With two jobs, an edit that adds informative words is ranked again by the process
+    forked as the build began (ranker.py): the build's own process never imports numpy or
+    scipy, rewrites the words file from the ranker's answer, and equals a cold build."""
+    out = tmp_path / "out"
+    assert build_site(shop, out, "--jobs", "2")[0] == 0
+    words = shop / cache.CACHE_DIR / cache.WORDS_FILE
+    before = words.read_bytes()
+    post(shop, "tips", "Tips", "2025-03-04", "Intro faster gone soon.", tags="[tips, mac]")
+    stdout, imported = _build_reporting_imports(shop, out, "--jobs", "2")
+    assert imported == set()
+    assert counts(stdout)[2] < counts(stdout)[1]  # incremental, not cold
+    assert words.read_bytes() != before
+    assert tree(out) == cold_tree(shop, tmp_path)
+    # no informative word changed: nothing ranks, the ranker is stopped unused
+    post(shop, "tips", "Tips", "2025-03-04", "Intro faster gone soon. And the.", tags="[tips, mac]")
+    stdout, imported = _build_reporting_imports(shop, out, "--jobs", "2")
+    assert imported == set()
+    assert tree(out) == cold_tree(shop, tmp_path)
+
+
+def test_a_ranker_without_the_words_leaves_ranking_to_the_build(shop: Path, tmp_path: Path) -> None:
+    """A words file that is gone (or corrupt) leaves the ranker without some posts' words:
+    it answers nothing and the build ranks itself, reading the words from the posts."""
+    out = tmp_path / "out"
+    assert build_site(shop, out, "--jobs", "2")[0] == 0
+    words = shop / cache.CACHE_DIR / cache.WORDS_FILE
+    words.write_bytes(b"not a cache file")  # the ranker still starts (the file is there)
+    post(shop, "tips", "Tips", "2025-03-04", "Intro faster gone soon.", tags="[tips, mac]")
+    stdout, imported = _build_reporting_imports(shop, out, "--jobs", "2")
+    assert "scipy.sparse" in imported  # ranked in the build's own process
+    assert tree(out) == cold_tree(shop, tmp_path)
+    assert build_site(shop, out, "--jobs", "2")[0] == 0  # and the words file is whole again
+    assert tree(out) == cold_tree(shop, tmp_path)

@@ -161,3 +161,27 @@ def test_symlinks_inside_the_content_folder_are_fine(site, tmp_path):
     assert code == 0, err
     assert (out / "images" / "logo.txt").read_text() == "LOGO"
     assert (out / "posts" / "alias" / "index.html").is_file()
+
+
+def test_site_files_lists_relative_paths_in_path_order(tmp_path: Path) -> None:
+    """The walker's relative paths are the files' paths below the folder, ordered part by
+    part as Paths order (`a/b` before `a-b/x`, though '-' sorts before '/' in a string)."""
+    from quire.files import site_files
+
+    names = ["a-b/x", "a/b", "a/b-c", "a.b", "a/.hidden", "a0", "A", "a/c/d.md", "é/x", "z"]
+    for name in names:
+        write(tmp_path / name, "x")
+    found = site_files(tmp_path)
+    assert [rel for _, rel in found] == [
+        "A",
+        "a/b",
+        "a/b-c",
+        "a/c/d.md",
+        "a-b/x",
+        "a.b",
+        "a0",
+        "z",
+        "é/x",
+    ]
+    assert all(path == tmp_path / rel for path, rel in found)
+    assert found == sorted(found)  # the order of the Paths themselves

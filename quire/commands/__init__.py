@@ -6,7 +6,6 @@ import argparse
 import os
 import signal
 import sys
-import threading
 
 from quire import __version__
 from quire.commands import build
@@ -25,19 +24,22 @@ COMMANDS = {
 
 
 def parser(command: str | None = None) -> argparse.ArgumentParser:
-    """All subcommands, but only `command`'s module is imported (build's is light): the
-    others import the pipeline (and the related-posts model with numpy and scipy), which a
-    rebuild with nothing to do, or --help, must not wait for."""
+    """The command line: `command`'s subparser when it names one (only its module is
+    imported: build's is light, the others import the pipeline, with the related-posts
+    model's numpy and scipy, which a rebuild with nothing to do must not wait for); every
+    command, listed for --help, when it does not."""
     ap = argparse.ArgumentParser(
         prog="quire", description="A fast static site generator for tech blogs."
     )
     ap.add_argument("--version", action="version", version=f"quire {__version__}")
     sub = ap.add_subparsers(dest="command", metavar="COMMAND")
-    build.add_parser(sub)
-    for name, (_, help_text) in COMMANDS.items():
-        if name == command:
-            command_module(name).add_parser(sub)
-        else:  # listed in --help; never parsed (argv[0] names the command)
+    if command == "build":
+        build.add_parser(sub)
+    elif command in COMMANDS:
+        command_module(command).add_parser(sub)
+    else:  # --help, --version or a typo: list them all; none is parsed
+        build.add_parser(sub)
+        for name, (_, help_text) in COMMANDS.items():
             sub.add_parser(name, help=help_text)
     return ap
 
@@ -86,10 +88,11 @@ class Terminated(KeyboardInterrupt):
 
 def _terminate_as_interrupt():
     """Install the SIGTERM handler (main thread only); returns the previous one, or None."""
-    if threading.current_thread() is not threading.main_thread():
-        return None
 
     def terminate(signum, frame):
         raise Terminated()
 
-    return signal.signal(signal.SIGTERM, terminate)
+    try:
+        return signal.signal(signal.SIGTERM, terminate)
+    except ValueError:  # not the main thread (importing threading to ask costs a no-change build)
+        return None

@@ -1,7 +1,8 @@
 """`quire build`: the site folder into the output folder.
 
-A rebuild with nothing to do is the common case: it asks the fast path first and imports
-the pipeline (Markdown, Jinja, the related-posts model) only when there is work.
+A rebuild with nothing to do is the common case: it asks the fast path first, from the
+parsed arguments, and imports the records and the pipeline (Markdown, Jinja, the
+related-posts model) only when there is work.
 """
 
 from __future__ import annotations
@@ -10,7 +11,15 @@ import argparse
 import sys
 import time
 
-from quire.commands.common import BUILD_FAILURES, add_site_options, options_from, report_failure
+from quire.commands.common import (
+    BUILD_FAILURES,
+    add_site_options,
+    options_from,
+    output_dir,
+    output_path,
+    report_failure,
+    settings_from,
+)
 
 
 def add_parser(subparsers) -> None:
@@ -44,16 +53,17 @@ def _jobs(text: str) -> int:
 def run_build(args: argparse.Namespace) -> int:
     from quire.incremental.fastpath import quick_check
 
-    options = options_from(args, progress=sys.stderr.isatty())
+    output = output_path(args)
     try:
         started = time.perf_counter()
-        result, probe = quick_check(options, started)
+        result, probe = quick_check(args.site, output, settings_from(args), started)
         if result is None:  # there is work: only now import the pipeline (Markdown, Jinja...)
             from quire.pipeline import build
 
+            options = options_from(args, progress=sys.stderr.isatty())
             result = build(options, probe, started)
     except BUILD_FAILURES as err:
-        left = f"; {options.output_dir} left as it was."
+        left = f"; {output_dir(args)} left as it was."
         return report_failure(err, "Build failed: {errors} problem(s)" + left, left)
     print_warnings(result.warnings)
     if args.timings:

@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from quire.deploy.target import DeployError, Plan
-from quire.output import OutputError, check_output_folder
+from quire.errors import OutputError, check_output_folder
 
 
 def output_files(root: Path) -> dict[str, Path]:

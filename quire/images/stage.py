@@ -34,7 +34,7 @@ from markupsafe import Markup, escape
 from quire.config import SiteConfig
 from quire.images import encode
 from quire.images.encode import ImageError, ImagePlan, ImageSettings
-from quire.incremental.digest import digest
+from quire.incremental.digest import digest, parts_digest
 from quire.incremental.memo import MISSING, Memo
 from quire.model import Kind, OgImage, Post, Rendered
 from quire.parallel import parallel_map
@@ -443,7 +443,7 @@ def _rewrite_all(
         if "<img" not in item.body.html:
             new, found = pictures.rewrite(item, site)
         else:  # ~0.5 ms a body: remembered while the body and every image's plan are the same
-            key = digest(("rewrite", item.post.fingerprint, item.body.html, epoch))
+            key = parts_digest("rewrite", item.post.fingerprint, item.body.html, epoch)
             html_text, found = rewrites.get(key, lambda i=item: _rewritten(pictures, i, site))
             new = Rendered(pictures.resolve_post(item.post), replace(item.body, html=html_text))
         out[n] = new

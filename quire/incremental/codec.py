@@ -42,7 +42,6 @@ RECORDS = {
     "Shortcode": "quire.model:Shortcode",
     "BodyOutcome": "quire.render.bodies:BodyOutcome",
     "Problem": "quire.problems:Problem",
-    "Manifest": "quire.incremental.fastpath:Manifest",
     "SourceInfo": "quire.images.encode:SourceInfo",
 }
 ENUMS = {"Kind": "quire.model:Kind"}

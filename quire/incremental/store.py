@@ -11,8 +11,9 @@ a whitelist of record types; never pickle, which runs code on load) written atom
   (JSON text) in SHARDS shards, so an edit rewrites one or two of each. `posts` and
   `bodies` are written when the bodies stage ends (save_sections), the rest after the
   output is swapped in.
-- `words.bin`: each post's words for related posts, read only when the ranking is redone.
-- `manifest.bin`: the no-change check's (see fastpath.py).
+- `words.bin`: each post's words for related posts, read only when the ranking is redone (or by
+  the ranking process, index/ranker.py, which reads it before the build knows).
+- `manifest.bin`: the no-change check's, in its own plain format (see fastpath.py).
 
 A missing, truncated or corrupt file (bad magic, bad checksum, a value outside the
 whitelist), or one from an older format (the pickles of quire before format 5), is ignored
@@ -84,20 +85,27 @@ class Packed:
 
 def write_blob(path: Path, value: object, shown: str) -> Problem | None:
     """Write atomically: a crash leaves the old file or the new one, never half of one."""
-    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
     try:
         payload = value.payload if isinstance(value, Packed) else codec.dumps(value)
+    except (TypeError, ValueError) as err:
+        return _warn(shown, f"cannot write the build cache ({err}); next build starts cold")
+    return write_file(path, (MAGIC, _checksum(payload), payload), shown)
+
+
+def write_file(path: Path, chunks: tuple[bytes, ...], shown: str) -> Problem | None:
+    """Write chunks to a cache file atomically (temp file + rename); a warning if not."""
+    tmp = path.with_name(f"{path.name}.tmp{os.getpid()}")
+    try:
         path.parent.mkdir(parents=True, exist_ok=True)
         ignore = path.parent / ".gitignore"
         if not ignore.exists():  # a site kept in git does not commit its cache
             ignore.write_text("# written by quire: the build cache is not source\n*\n")
         with open(tmp, "wb") as f:
-            f.write(MAGIC)
-            f.write(_checksum(payload))
-            f.write(payload)
+            for chunk in chunks:
+                f.write(chunk)
         faults.point("cache-write")
         os.replace(tmp, path)
-    except (OSError, TypeError, ValueError) as err:
+    except OSError as err:
         with contextlib.suppress(OSError):  # ENOTDIR when .quire-cache is a file
             tmp.unlink(missing_ok=True)
         return _warn(shown, f"cannot write the build cache ({err}); next build starts cold")
@@ -242,7 +250,15 @@ def save_sections(site_dir: Path, cache: BuildCache, sections: tuple[str, ...]) 
 def load_words(site_dir: Path, engine: bytes) -> dict:
     """Post words by text key, from the last build that re-ranked related posts; a file
     that is missing, corrupt or from another quire only means tokenising again."""
-    value, _ = read_blob(site_dir / CACHE_DIR / WORDS_FILE, shown(WORDS_FILE))
+    return words_of(read_words(site_dir), engine)
+
+
+def read_words(site_dir: Path) -> object:
+    """WORDS_FILE as stored, for words_of (the ranker reads it before it knows the engine)."""
+    return read_blob(site_dir / CACHE_DIR / WORDS_FILE, shown(WORDS_FILE))[0]
+
+
+def words_of(value: object, engine: bytes) -> dict:
     if isinstance(value, dict) and value.get("engine") == engine:
-        return value.get("words") or {}
+        return dict(value.get("words") or {})
     return {}

@@ -7,16 +7,20 @@ from pathlib import Path
 
 from quire.incremental.digest import digest
 from quire.incremental.memo import MISSING
-from quire.incremental.store import BuildCache, load_words
+from quire.incremental.store import BuildCache, Packed, load_words
 from quire.index import words
+from quire.index.ranker import Ranked, Ranker
 from quire.model import Loaded, RelatedLists
 from quire.parallel import parallel_map
 
 
-def related_lists(loaded: Loaded, cache: BuildCache, site: Path, jobs: int = 1) -> RelatedLists:
+def related_lists(
+    loaded: Loaded, cache: BuildCache, site: Path, jobs: int = 1, ranker: Ranker | None = None
+) -> RelatedLists:
     """Related posts per post slug as (slug, filled) pairs, ranked again only when what
     ranking reads of the posts changed: an edit that adds no informative word keeps the
-    lists without even importing numpy or scipy. New posts are tokenised in `jobs` processes."""
+    lists without even importing numpy or scipy. New posts are tokenised in `jobs` processes.
+    A `ranker` (ranker.py, forked as the build began) ranks when it must; else this process."""
     posts = loaded.posts
     keys = [words.text_key(p) for p in posts]
     word_digests = cache.memo("words")
@@ -39,6 +43,13 @@ def related_lists(loaded: Loaded, cache: BuildCache, site: Path, jobs: int = 1) 
     ]
 
     def rank() -> RelatedLists:
+        if ranker is not None:
+            ranked = [Ranked(*feature[:5]) for feature in features]
+            answer = ranker.rank(ranked, loaded.config.related, keys, fresh, site, cache.engine)
+            if answer is not None:
+                lists, payload = answer
+                cache.words_file = Packed(payload)
+                return lists
         related = _ranking()
         known = load_words(site, cache.engine) if len(fresh) < len(set(keys)) else {}
         known.update(fresh)
@@ -46,7 +57,11 @@ def related_lists(loaded: Loaded, cache: BuildCache, site: Path, jobs: int = 1) 
         cache.keep_words(dict(zip(keys, pairs, strict=True)))
         return related.related_index(posts, loaded.config.related, pairs, with_filled=True)
 
-    return cache.memo("related").get(digest((features, loaded.config.related)), rank)
+    try:
+        return cache.memo("related").get(digest((features, loaded.config.related)), rank)
+    finally:
+        if ranker is not None:
+            ranker.stop()  # not needed (or done): killed at once
 
 
 def _ranking():

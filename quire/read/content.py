@@ -22,7 +22,7 @@ from frontmatter.default_handlers import BaseHandler, YAMLHandler
 
 from quire.config import DEFAULT_PERMALINK
 from quire.files import site_files
-from quire.incremental.digest import digest
+from quire.incremental.digest import digest, parts_digest
 from quire.incremental.memo import Memo
 from quire.index.taxonomy import slugify
 from quire.model import Kind, Post
@@ -106,7 +106,8 @@ def read_sources(
             except OSError as err:
                 shown = display_path(path, site_root)
                 problems.append(Problem(shown, None, f"cannot read file: {err.strerror}"))
-    keys = [source_key(path, raw, kind, site_root, options) for path, raw, kind in sources]
+    settings = digest((str(site_root), options))
+    keys = [source_key(p, raw, kind, site_root, options, settings) for p, raw, kind in sources]
 
     def parse(missing: list[int]):
         state = ([(*sources[i], keys[i]) for i in missing], site_root, options)
@@ -126,9 +127,13 @@ def _parse_at(state, index: int) -> tuple[Post | None, list[Problem]]:
     return parse_file(path, raw, kind, site_root, options, key)
 
 
-def source_key(path: Path, raw: bytes, kind: str, site_root: Path, options: ReadOptions) -> bytes:
-    """Everything a Post is made from: it becomes the Post's fingerprint."""
-    return digest((str(path), str(site_root), raw, str(kind), options))
+def source_key(
+    path: Path, raw: bytes, kind: str, site_root: Path, options: ReadOptions, settings=None
+) -> bytes:
+    """Everything a Post is made from: it becomes the Post's fingerprint. `settings`: the
+    digest of (site_root, options), made once for all the files of a build."""
+    settings = settings or digest((str(site_root), options))
+    return parts_digest(settings, str(path), raw, str(kind))
 
 
 def read_file(

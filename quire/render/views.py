@@ -3,13 +3,14 @@ view adds the rendered body and the related posts."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import replace
 
 from markupsafe import Markup
 
 from quire.config import MarkdownSettings, SiteConfig
-from quire.incremental.digest import digest
+from quire.incremental.digest import digest, parts_digest
 from quire.incremental.memo import Memo
 from quire.index import taxonomy
 from quire.model import Kind, Link, Post, PostView, RelatedLists, Rendered
@@ -45,8 +46,13 @@ def light_view(
     )
     if memo is None:
         return replace(view, fingerprint=digest(("light view", view)))
-    made_from = digest(("light view", post.fingerprint or digest(post), markdown))
+    made_from = parts_digest("light view", post.fingerprint or digest(post), _settings(markdown))
     return replace(view, fingerprint=memo.get(made_from, lambda: digest(("light view", view))))
+
+
+@functools.lru_cache(maxsize=8)
+def _settings(markdown: MarkdownSettings) -> bytes:
+    return digest(markdown)
 
 
 def _links(names: tuple[str, ...], kind: str) -> tuple[Link, ...]:
