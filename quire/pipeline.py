@@ -142,12 +142,13 @@ def _build(
     )
     # the posts and bodies memos are complete: into the cache files now, and out of memory
     # (the image stage then lets each body as rendered go once it has rewritten it)
-    early = store.save_sections(site, cache, ("posts", "bodies"))
-    cache_warnings.extend([early] if early else [])
+    blocked = any(not p.warning for p in (*loaded.problems, *found))
+    if not blocked:  # a build that fails writes nothing
+        early = store.save_sections(site, cache, ("posts", "bodies"))
+        cache_warnings.extend([early] if early else [])
     watch.lap("bodies")
     gc.freeze()
 
-    blocked = any(not p.warning for p in (*loaded.problems, *found))
     rendered, found_images = images.run(
         loaded,
         rendered,
