@@ -7,6 +7,7 @@ else in quire calls more than one stage: commands call `build()` or `render_one(
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
 import re
@@ -44,6 +45,7 @@ from quire.model import (
     Post,
     PostView,
     RelatedLists,
+    Rendered,
 )
 from quire.parallel import forks, parallel_map
 from quire.problems import BuildFailed, Problem, ProblemList
@@ -138,9 +140,15 @@ def _build(
     rendered, found = render_bodies(
         loaded, env, related, light, site, cache, workers, options.progress
     )
-    watch.lap("bodies")
-
+    # the posts and bodies memos are complete: into the cache files now, and out of memory
+    # (the image stage then lets each body as rendered go once it has rewritten it)
     blocked = any(not p.warning for p in (*loaded.problems, *found))
+    if not blocked:  # a build that fails writes nothing
+        early = store.save_sections(site, cache, ("posts", "bodies"))
+        cache_warnings.extend([early] if early else [])
+    watch.lap("bodies")
+    gc.freeze()
+
     rendered, found_images = images.run(
         loaded,
         rendered,
@@ -159,7 +167,10 @@ def _build(
     for item in rendered:
         if item.post.kind is Kind.POST and item.post is not as_read.get(item.post.slug):
             light[item.post.slug] = views.light_view(item.post, config.markdown, light_memo)
+    del as_read
+    loaded, rendered = _without_markdown(loaded, rendered)  # nothing from here on reads it
     watch.lap("images")
+    gc.freeze()
 
     site_views = SiteViews.of(rendered, light, related, config)
     pages = plan.page_jobs(config, *site_views.for_pages())
@@ -168,6 +179,7 @@ def _build(
     ProblemList(plan.redirect_problems(sources, pages, site)).raise_errors(options.strict)
     feed_jobs = plan.feed_jobs(config, site_views.posts, site_views.tags, site_views.categories)
     watch.lap("views and fingerprints")
+    gc.freeze()
 
     staged = output.stage(options.output_dir, site / CACHE_DIR)
     try:
@@ -323,6 +335,23 @@ class SiteViews:
         return self.posts, self.pages, self.tags, self.categories
 
 
+def _without_markdown(loaded: Loaded, rendered: list) -> tuple[Loaded, list]:
+    """The posts without their Markdown `body`, once it is rendered (every later stage sees
+    views, or a post's fields but its body: redirects, the sitemap)."""
+    slim: dict[int, Post] = {}
+
+    def without(post: Post) -> Post:
+        found = slim.get(id(post))
+        if found is None:
+            found = slim[id(post)] = dataclasses.replace(post, body="")
+        return found
+
+    posts = tuple(without(p) for p in loaded.posts)
+    pages = tuple(without(p) for p in loaded.pages)
+    rendered = [Rendered(without(r.post), r.body) for r in rendered]
+    return dataclasses.replace(loaded, posts=posts, pages=pages), rendered
+
+
 def _page_at(
     state: tuple[jinja2.Environment, Sequence[PageJob], output.StagedOutput | None], index: int
 ) -> tuple[bytes | None, str | None, Problem | None]:
@@ -394,7 +423,7 @@ def _write_search(
     pages = cache.memo("pages")
     if not keep_unchanged(staged, pages, "search/index.json", digest(("search", posts))):
         docs = cache.memo("search").get_many(
-            [v.fingerprint for v in posts],
+            [SEARCH_KEY + v.fingerprint for v in posts],
             lambda missing: parallel_map(
                 _search_doc_at, [posts[i] for i in missing], len(missing), workers
             ),
@@ -402,8 +431,13 @@ def _write_search(
         staged.write("search/index.json", search.search_index(docs))
 
 
-def _search_doc_at(views: Sequence[PostView], index: int) -> dict:
-    return search.search_doc(views[index])
+# the search memo holds each entry as its JSON text (older caches held dicts, by the bare
+# fingerprint: the prefix keeps them from being read as text)
+SEARCH_KEY = b"json:"
+
+
+def _search_doc_at(views: Sequence[PostView], index: int) -> str:
+    return search.search_entry(views[index])
 
 
 def _entry_at(state: tuple[SiteConfig, Sequence[tuple[PostView, bool]], dict], index: int) -> str:

@@ -268,7 +268,9 @@ class Pictures:
             last = end
             first = False
         parts.append(text[last:])
-        body = replace(item.body, html="".join(parts))
+        # Markup once here: the view shows this very object (views.full_view), and the
+        # pictures memo keeps it; a plain str would be copied into a Markup there
+        body = replace(item.body, html=Markup("".join(parts)))
         return Rendered(post, body), problems
 
 
@@ -432,17 +434,19 @@ def _wanted(
 def _rewrite_all(
     rendered: Sequence[Rendered], site: Path, pictures: Pictures, rewrites: Memo
 ) -> tuple[list[Rendered], list[Problem]]:
-    out = []
+    """Each body rewritten; a list is rewritten in place, so that each body as rendered can
+    go as soon as its rewrite exists (not all of them only at the end)."""
+    out = rendered if isinstance(rendered, list) else list(rendered)
     problems: list[Problem] = []
     epoch = digest(sorted((k, e.plan, tuple(e.files)) for k, e in pictures.entries.items()))
-    for item in rendered:
+    for n, item in enumerate(out):
         if "<img" not in item.body.html:
             new, found = pictures.rewrite(item, site)
         else:  # ~0.5 ms a body: remembered while the body and every image's plan are the same
             key = parts_digest("rewrite", item.post.fingerprint, item.body.html, epoch)
             html_text, found = rewrites.get(key, lambda i=item: _rewritten(pictures, i, site))
             new = Rendered(pictures.resolve_post(item.post), replace(item.body, html=html_text))
-        out.append(new)
+        out[n] = new
         problems.extend(p for p in found if p not in problems)
     return out, problems
 

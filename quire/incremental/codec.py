@@ -8,6 +8,7 @@ back only when NAME is in the whitelist below:
 
 - records: the frozen dataclasses in RECORDS, field by field (no __init__ is called;
   their fields are checked like everything else);
+- a str subclass (markupsafe's Markup) as its plain text;
 - datetime, date (with their time zone: UTC, a fixed offset or an IANA zone name), Path,
   read-only mappings (Post.params), Counter and StrEnum members (Kind).
 
@@ -124,6 +125,8 @@ def _encode_record(kind: type, value: object) -> object:
         return (TAG, "enum", _name_of(kind), value.value)
     if isinstance(value, PurePath):
         return (TAG, "path", str(value))
+    if isinstance(value, str):  # markupsafe's Markup (a rewritten body): kept as its text
+        return str(value)
     raise TypeError(f"{kind.__module__}.{kind.__qualname__} cannot be stored in the build cache")
 
 

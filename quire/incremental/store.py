@@ -6,9 +6,11 @@ a whitelist of record types; never pickle, which runs code on load) written atom
 (temp file + rename):
 
 - `store.bin`: every memo (see memo.py) but the large ones, each entry keyed by a digest
-  of everything that affects it; `posts-NN.bin`, `bodies-NN.bin`, `pictures-NN.bin` and `search-NN.bin` hold
-  parsed posts, rendered bodies and search entries in SHARDS shards, so an edit rewrites
-  one or two of each.
+  of everything that affects it; `posts-NN.bin`, `bodies-NN.bin`, `pictures-NN.bin` and
+  `search-NN.bin` hold parsed posts, rendered bodies, rewritten bodies and search entries
+  (JSON text) in SHARDS shards, so an edit rewrites one or two of each. `posts` and
+  `bodies` are written when the bodies stage ends (save_sections), the rest after the
+  output is swapped in.
 - `words.bin`: each post's words for related posts, read only when the ranking is redone (or by
   the ranking process, index/ranker.py, which reads it before the build knows).
 - `manifest.bin`: the no-change check's, in its own plain format (see fastpath.py).
@@ -127,6 +129,7 @@ class BuildCache:
     memos: dict[str, Memo] = field(default_factory=dict)
     shards: dict = field(default_factory=dict)  # section -> shard dicts as loaded
     words_file: Packed | None = None  # text key -> post words, to write to WORDS_FILE
+    saved: set = field(default_factory=set)  # sections save_sections wrote already
 
     def keep_words(self, words: dict) -> None:
         self.words_file = Packed(codec.dumps({"engine": self.engine, "words": words}))
@@ -205,21 +208,42 @@ def save(site_dir: Path, cache: BuildCache) -> Problem | None:
             write_blob(site_dir / CACHE_DIR / WORDS_FILE, cache.words_file, shown(WORDS_FILE))
         )
     for section in SHARDED:
-        shards: list[dict] = [{} for _ in range(SHARDS)]
-        for key, entry in cache.memo(section).new.items():
-            shards[_shard_of(key) % SHARDS][key] = entry
-        loaded = cache.shards.get(section) or [None] * SHARDS
-        for i, shard in enumerate(shards):
-            old = loaded[i]
-            same = old is not None and len(old) == len(shard)
-            if same and all(old.get(k) is v for k, v in shard.items()):
-                continue  # the same entries, the same objects: the file is current
-            name = _shard_name(section, i)
-            value = {"engine": cache.engine, "entries": shard}
-            found.append(write_blob(site_dir / CACHE_DIR / name, value, shown(name)))
+        if section not in cache.saved:
+            found.extend(_save_shards(site_dir, cache, section))
     memos = {name: m.new for name, m in cache.memos.items() if name not in SHARDED}
     main = {"engine": cache.engine, "output": cache.output, "memos": memos}
     found.append(write_blob(site_dir / CACHE_DIR / STORE_FILE, main, shown(STORE_FILE)))
+    return next((p for p in found if p is not None), None)
+
+
+def _save_shards(site_dir: Path, cache: BuildCache, section: str) -> list[Problem | None]:
+    shards: list[dict] = [{} for _ in range(SHARDS)]
+    for key, entry in cache.memo(section).new.items():
+        shards[_shard_of(key) % SHARDS][key] = entry
+    loaded = cache.shards.get(section) or [None] * SHARDS
+    found = []
+    for i, shard in enumerate(shards):
+        old = loaded[i]
+        same = old is not None and len(old) == len(shard)
+        if same and all(old.get(k) is v for k, v in shard.items()):
+            continue  # the same entries, the same objects: the file is current
+        name = _shard_name(section, i)
+        value = {"engine": cache.engine, "entries": shard}
+        found.append(write_blob(site_dir / CACHE_DIR / name, value, shown(name)))
+    return found
+
+
+def save_sections(site_dir: Path, cache: BuildCache, sections: tuple[str, ...]) -> Problem | None:
+    """Write these sharded memos now, once the build has made all it will of them, and let
+    go of their entries: at 100,000 posts, the Markdown and the bodies as rendered are
+    ~1.6 GB that nothing after the image stage reads. save() then leaves them as written.
+    Early is safe: entries are found by content keys, whatever the build does next."""
+    found = []
+    for section in sections:
+        found.extend(_save_shards(site_dir, cache, section))
+        cache.saved.add(section)
+        cache.memos[section] = Memo()  # this build asks it nothing more
+        cache.shards.pop(section, None)
     return next((p for p in found if p is not None), None)
 
 

@@ -84,11 +84,15 @@ def full_view(
     related = related_views(light, related_lists.get(post.slug, ())) if is_post else ()
     base = light[post.slug] if is_post else light_view(post, config.markdown)
     show_related = is_post and post.show_related and "related" not in item.body.shortcodes
+    body = item.body
+    content = templates.wrap_tables(templates.rebase_root_links(body.html, config.base_path))
+    if type(body.html) is not str:  # a Markup (the image stage's): digested as the text it is,
+        body = replace(body, html=str(body.html))  # as the cache gives it back
     return replace(
         base,
-        content=Markup(
-            templates.wrap_tables(templates.rebase_root_links(item.body.html, config.base_path))
-        ),
+        # the body's own object when it is Markup already and nothing changed it (a body
+        # is the largest thing a build holds: one copy of each, not one per stage)
+        content=content if type(content) is Markup else Markup(content),
         toc=Markup(item.body.toc),
         toc_entries=item.body.toc.count("<a "),
         word_count=item.body.word_count,
@@ -100,7 +104,7 @@ def full_view(
             (
                 "full view",
                 base.fingerprint,
-                item.body,
+                body,
                 config.base_path,
                 tuple(r.fingerprint for r in related),
                 show_related,
