@@ -14,7 +14,7 @@ import html5lib
 import lxml.etree
 import pytest
 from conftest import build_site, image, post, write
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 EVIL = 'Evil " \' & </title></textarea><script>alert(1)</script> "><img src=x onerror=alert(2)> ]]> <!--'
@@ -213,6 +213,7 @@ printable = st.text(
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(title=printable, summary=printable)
+@example(title="Â¡", summary="x")  # feedparser turned it into "¡"
 def test_any_title_round_trips(tmp_path_factory, title, summary):
     site = tmp_path_factory.mktemp("site")
     write(
@@ -230,8 +231,12 @@ def test_any_title_round_trips(tmp_path_factory, title, summary):
     assert doc.xpath("string(//h1)") == title
     assert doc.xpath("string(//meta[@property='og:title']/@content)") == title
     assert doc.xpath("string(//meta[@name='description']/@content)") == summary
-    feed = feedparser.parse((out / "atom.xml").read_bytes())
-    assert not feed.bozo and feed.entries[0].title == title
+    data = (out / "atom.xml").read_bytes()
+    assert not feedparser.parse(data).bozo
+    # the title as XML says it: feedparser "repairs" text that looks like UTF-8 read as
+    # Latin-1 ("Â¡" comes back as "¡"), whatever the bytes are
+    atom = {"a": "http://www.w3.org/2005/Atom"}
+    assert lxml.etree.fromstring(data).xpath("string(//a:entry/a:title)", namespaces=atom) == title
 
 
 # ---------------------------------------------------------------- URLs
