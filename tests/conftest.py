@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -118,3 +120,12 @@ def products_yaml(**products: tuple[str, str, str]) -> str:
         f"    - store: Apple\n      url: {url}\n"
         for pid, (name, price, url) in products.items()
     )
+
+
+def age(site: Path, seconds: float = 3600) -> None:
+    """Backdate every source (mtime) so the no-change check trusts their stat (no racy
+    files); the build cache is left as it is."""
+    past = time.time() - seconds
+    for path in [site, *site.rglob("*")]:
+        if ".quire-cache" not in path.parts:
+            os.utime(path, (past, past))

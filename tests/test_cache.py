@@ -7,11 +7,10 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-from conftest import build_site, post, products_yaml, write
+from conftest import age, build_site, post, products_yaml, write
 
 from quire.incremental import store as cache
 from quire.model import BuildOptions
@@ -67,14 +66,6 @@ def cold_tree(site: Path, tmp: Path) -> dict[str, bytes]:
         if kept.exists():
             os.replace(kept, site / cache.CACHE_DIR)
     return tree(out)
-
-
-def age(site: Path, seconds: float = 3600) -> None:
-    """Backdate every source so the no-change check trusts their stat (no racy files)."""
-    past = time.time() - seconds
-    for path in [site, *site.rglob("*")]:
-        if cache.CACHE_DIR not in path.parts:
-            os.utime(path, (past, past))
 
 
 @pytest.fixture

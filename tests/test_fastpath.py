@@ -11,11 +11,10 @@ import argparse
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, build_site, post, write
+from conftest import ROOT, age, build_site, post, write
 
 from quire.commands import parser
 from quire.commands.common import options_from, settings_from
@@ -89,14 +88,6 @@ def imported(how: str, site: Path, out: Path) -> tuple[set[str], str]:
     )
     line = next(x for x in done.stdout.splitlines() if x.startswith("IMPORTED"))
     return set(line.split()[1:]), done.stderr
-
-
-def age(site: Path, seconds: float = 3600) -> None:
-    """Backdate every source so the no-change check trusts their stat (no racy files)."""
-    past = time.time() - seconds
-    for path in [site, *site.rglob("*")]:
-        if store.CACHE_DIR not in path.parts:
-            os.utime(path, (past, past))
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, build_site, post, write
+from conftest import ROOT, age, build_site, post, write
 
 from quire.faults import KILLED, POINTS
 from quire.incremental import store
@@ -45,14 +45,6 @@ def ok(site: Path, out: Path, *extra: str) -> str:
     code, stdout, stderr = build_site(site, out, *extra)
     assert code == 0, stderr
     return stdout + stderr
-
-
-def age(site: Path, seconds: float = 3600) -> None:
-    """Backdate every source (mtime) so the no-change check trusts their stat."""
-    past = time.time() - seconds
-    for path in [site, *site.rglob("*")]:
-        if store.CACHE_DIR not in path.parts:
-            os.utime(path, (past, past))
 
 
 @pytest.fixture
