@@ -18,6 +18,7 @@ from quire.problems import Problem
 
 if TYPE_CHECKING:
     from quire.config import SiteConfig
+    from quire.spill import SpilledHtml
 
 # Related posts per post slug: (slug, filled) pairs, ranked first; `filled` marks a slot
 # filled up (same category, shared tag, newest) because too few posts ranked.
@@ -152,7 +153,7 @@ class PostView:
     params: Mapping[str, object]
     tags: tuple[Link, ...]
     categories: tuple[Link, ...]
-    content: Markup = Markup("")
+    content: Markup | SpilledHtml = Markup("")  # a build's full views: the body in its Spill
     dek: str = ""  # the post's own summary or description; "" when lists use its first paragraph
     toc: Markup = Markup("")
     toc_entries: int = 0  # headings in the table of contents: post.html shows it from 3

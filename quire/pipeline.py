@@ -52,6 +52,7 @@ from quire.problems import BuildFailed, Problem, ProblemList
 from quire.render import search, templates, views
 from quire.render.bodies import render_bodies
 from quire.render.templates import precompile
+from quire.spill import Spill, Texts
 
 load_site = read.load_site  # the read stage, for commands that only read (serve, check)
 
@@ -85,8 +86,9 @@ def build(
         # A build makes ~10^6 objects that mostly live to its end: the collector's default
         # (a look at the young ones every 700 allocations) cost an edit build ~0.3 s
         gc.set_threshold(20_000, *thresholds[1:])
-        try:
-            return _build(options, probe, started, ranker)
+        try:  # bodies and feed entries wait in the spill, on disk, until they are shown
+            with Spill(options.site_dir / CACHE_DIR) as spill:
+                return _build(options, probe, started, spill, ranker)
         finally:
             if ranker is not None:
                 ranker.stop()
@@ -105,7 +107,11 @@ def _ranker(options: BuildOptions) -> Ranker | None:
 
 
 def _build(
-    options: BuildOptions, probe: fastpath.Probe, started: float, ranker: Ranker | None = None
+    options: BuildOptions,
+    probe: fastpath.Probe,
+    started: float,
+    spill: Spill,
+    ranker: Ranker | None = None,
 ) -> BuildResult:
     site = options.site_dir
     workers = options.jobs or os.cpu_count() or 1
@@ -169,10 +175,15 @@ def _build(
             light[item.post.slug] = views.light_view(item.post, config.markdown, light_memo)
     del as_read
     loaded, rendered = _without_markdown(loaded, rendered)  # nothing from here on reads it
+    if not blocked:  # the rewritten bodies' memo is complete too: out of memory with them
+        early = store.save_sections(site, cache, ("pictures",))
+        cache_warnings.extend([early] if early else [])
     watch.lap("images")
     gc.freeze()
 
-    site_views = SiteViews.of(rendered, light, related, config)
+    # each view's body goes to the spill as the view is made: the bodies leave memory here
+    site_views = SiteViews.of(rendered, light, related, config, spill)
+    del rendered
     pages = plan.page_jobs(config, *site_views.for_pages())
     sources = (*loaded.posts, *loaded.pages)
     redirects = plan.redirect_jobs(config, sources)
@@ -188,7 +199,7 @@ def _build(
         )
         watch.lap("pages")
         _write_search(staged, site_views.posts, cache, workers)
-        _write_feeds(staged, config, feed_jobs, cache, workers)
+        _write_feeds(staged, config, feed_jobs, cache, workers, spill)
         staged.write("sitemap.xml", plan.sitemap_xml(config, plan.sitemap_urls(pages)))
         if not (site / "content" / "robots.txt").is_file():  # the site's own wins
             robots = plan.ROBOTS.format(sitemap=config.absolute("/sitemap.xml"))
@@ -320,13 +331,15 @@ class SiteViews:
     categories: tuple[taxonomy.Term, ...]
 
     @classmethod
-    def of(cls, rendered, light, related, config: SiteConfig) -> SiteViews:
-        posts = tuple(
-            views.full_view(r, light, related, config) for r in rendered if r.post.kind is Kind.POST
-        )
-        pages = tuple(
-            views.full_view(r, light, related, config) for r in rendered if r.post.kind is Kind.PAGE
-        )
+    def of(cls, rendered, light, related, config: SiteConfig, spill=None) -> SiteViews:
+        def full(kind: Kind) -> tuple[PostView, ...]:
+            return tuple(
+                views.full_view(r, light, related, config, spill)
+                for r in rendered
+                if r.post.kind is kind
+            )
+
+        posts, pages = full(Kind.POST), full(Kind.PAGE)
         tags = taxonomy.build_terms(posts, "tags")
         categories = taxonomy.build_terms(posts, "categories")
         return cls(posts, pages, tags, categories)
@@ -448,8 +461,12 @@ def _entry_at(state: tuple[SiteConfig, Sequence[tuple[PostView, bool]], dict], i
     return feeds.entry_xml(config, view, scratch[rss], rss)
 
 
-def _write_feeds(staged, config: SiteConfig, jobs: Sequence[FeedJob], cache: BuildCache, workers):
-    """Each post's entry is serialised once, by one worker; the feeds are spliced here."""
+def _write_feeds(
+    staged, config: SiteConfig, jobs: Sequence[FeedJob], cache: BuildCache, workers, spill: Spill
+):
+    """Each post's entry is serialised once, by one worker, into the spill as it comes back
+    (entries are body-sized: all of them at once were ~0.5 GB at 100,000 posts); the feeds
+    are spliced here from the spill."""
     pages = cache.memo("pages")
     config_key = digest(config)
     todo = [
@@ -464,9 +481,11 @@ def _write_feeds(staged, config: SiteConfig, jobs: Sequence[FeedJob], cache: Bui
     needed = feeds.entries_needed(todo)
     scratch = {rss: feeds.scratch_channel(config, rss) for rss in (True, False)}
     made = parallel_map(_entry_at, (config, needed, scratch), len(needed), workers)
-    entries = {(view.url, rss): xml for (view, rss), xml in zip(needed, made, strict=True)}
+    entries = {
+        (view.url, rss): spill.add(xml) for (view, rss), xml in zip(needed, made, strict=True)
+    }
     for job in todo:
-        staged.write(job.path, feeds.feed_bytes(config, job, entries))
+        staged.write(job.path, feeds.feed_bytes(config, job, Texts(entries)))
 
 
 def _direct(staged: output.StagedOutput, workers: int) -> output.StagedOutput | None:

@@ -16,6 +16,7 @@ from quire.index import taxonomy
 from quire.model import Kind, Link, Post, PostView, RelatedLists, Rendered
 from quire.render import templates
 from quire.render.markdown import smart_plain
+from quire.spill import Spill, SpilledHtml
 
 DEFAULT_MARKDOWN = MarkdownSettings()
 
@@ -77,8 +78,11 @@ def full_view(
     light: Mapping[str, PostView],
     related_lists: RelatedLists,
     config: SiteConfig,
+    spill: Spill | None = None,
 ) -> PostView:
-    """A post as its own page sees it: with its body and related posts."""
+    """A post as its own page sees it: with its body and related posts. With a `spill`, the
+    body goes there and the view holds a handle to it (SpilledHtml): read back by whoever
+    shows it, so the build does not hold every body until the pages are written."""
     post = item.post
     is_post = post.kind is Kind.POST
     related = related_views(light, related_lists.get(post.slug, ())) if is_post else ()
@@ -88,11 +92,13 @@ def full_view(
     content = templates.wrap_tables(templates.rebase_root_links(body.html, config.base_path))
     if type(body.html) is not str:  # a Markup (the image stage's): digested as the text it is,
         body = replace(body, html=str(body.html))  # as the cache gives it back
+    if spill is not None:
+        content = spill.add(content, SpilledHtml)
+    elif type(content) is not Markup:  # else the body's own object (one copy of each)
+        content = Markup(content)
     return replace(
         base,
-        # the body's own object when it is Markup already and nothing changed it (a body
-        # is the largest thing a build holds: one copy of each, not one per stage)
-        content=content if type(content) is Markup else Markup(content),
+        content=content,
         toc=Markup(item.body.toc),
         toc_entries=item.body.toc.count("<a "),
         word_count=item.body.word_count,
