@@ -7,6 +7,8 @@ else in quire calls more than one stage: commands call `build()` or `render_one(
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import dataclasses
 import gc
 import os
@@ -122,13 +124,14 @@ def _build(
     finally:
         gc.enable()
     # What the cache and then each stage made lives to the end of the build: frozen, the
-    # collector stops walking it again and again (~0.3 s of an edit build; build() unfreezes)
-    gc.freeze()
+    # collector stops walking it again and again (~0.3 s of an edit build; build() unfreezes);
+    # what a stage freed goes back to the system (_settle)
+    _settle()
     watch.lap("check and load cache")
 
     loaded = read.load_site(options, cache)
     faults.point("read")
-    gc.freeze()
+    _settle()
     config = loaded.config
     env = templates.make_environment(site, config)
     watch.lap("read")
@@ -140,7 +143,7 @@ def _build(
     light_memo = cache.memo("light")
     light = {p.slug: views.light_view(p, config.markdown, light_memo) for p in loaded.posts}
     related = related_lists(loaded, cache, site, workers, ranker)
-    gc.freeze()
+    _settle()
     watch.lap("related")
 
     rendered, found = render_bodies(
@@ -152,8 +155,8 @@ def _build(
     if not blocked:  # a build that fails writes nothing
         early = store.save_sections(site, cache, ("posts", "bodies"))
         cache_warnings.extend([early] if early else [])
+    _settle()
     watch.lap("bodies")
-    gc.freeze()
 
     rendered, found_images = images.run(
         loaded,
@@ -175,11 +178,11 @@ def _build(
             light[item.post.slug] = views.light_view(item.post, config.markdown, light_memo)
     del as_read
     loaded, rendered = _without_markdown(loaded, rendered)  # nothing from here on reads it
-    if not blocked:  # the rewritten bodies' memo is complete too: out of memory with them
-        early = store.save_sections(site, cache, ("pictures",))
-        cache_warnings.extend([early] if early else [])
+    # no errors (raised above): the rewritten bodies' memo is complete, out of memory too
+    early = store.save_sections(site, cache, ("pictures",))
+    cache_warnings.extend([early] if early else [])
+    _settle()
     watch.lap("images")
-    gc.freeze()
 
     # each view's body goes to the spill as the view is made: the bodies leave memory here
     site_views = SiteViews.of(rendered, light, related, config, spill)
@@ -189,8 +192,8 @@ def _build(
     redirects = plan.redirect_jobs(config, sources)
     ProblemList(plan.redirect_problems(sources, pages, site)).raise_errors(options.strict)
     feed_jobs = plan.feed_jobs(config, site_views.posts, site_views.tags, site_views.categories)
+    _settle()
     watch.lap("views and fingerprints")
-    gc.freeze()
 
     staged = output.stage(options.output_dir, site / CACHE_DIR)
     try:
@@ -565,6 +568,18 @@ def _versions() -> tuple[str, ...]:
 
         return tuple(version(name) for name in ENGINE_LIBRARIES)
     return tuple(found[name] for name in ENGINE_LIBRARIES)
+
+
+def _settle() -> None:
+    """After a stage: what it made lives to the end of the build, frozen out of the cyclic
+    garbage collector's walks; the C heap's free pages go back to the system (glibc keeps
+    the holes that freed texts leave, the Markdown, the bodies as rendered, the ranking's
+    words and arrays, and a process's memory would stay at its highest: malloc_trim, on
+    Linux with glibc; elsewhere only the freeze)."""
+    gc.freeze()
+    if sys.platform.startswith("linux"):  # (musl has no malloc_trim)
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None).malloc_trim(0)
 
 
 @dataclass
