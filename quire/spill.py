@@ -43,17 +43,21 @@ class Spill:
         data = text.encode("utf-8", "surrogatepass")
         with self._lock:
             if self._file is None:
-                self.folder.mkdir(parents=True, exist_ok=True)
-                # unbuffered: what add() wrote is in the file, for workers forked at any time
-                self._file = tempfile.TemporaryFile(  # noqa: SIM115 (closed by close())
-                    dir=self.folder, prefix="spill-", buffering=0
-                )
+                self._file = self._open()
             self._file.seek(self._end)
             left = memoryview(data)
             while left:  # a raw file's write may take part of it
                 left = left[self._file.write(left) :]
             start, self._end = self._end, self._end + len(data)
         return (kind or Spilled)(self, start, len(data))
+
+    def _open(self):
+        # unbuffered: what add() wrote is in the file, for workers forked at any time
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            return tempfile.TemporaryFile(dir=self.folder, prefix="spill-", buffering=0)
+        except OSError:  # .quire-cache is a file, or read-only: the system's temporary folder
+            return tempfile.TemporaryFile(prefix="quire-spill-", buffering=0)
 
     def read(self, offset: int, size: int) -> str:
         if hasattr(os, "pread"):
