@@ -44,10 +44,13 @@ class Spill:
         with self._lock:
             if self._file is None:
                 self._file = self._open()
-            self._file.seek(self._end)
-            left = memoryview(data)
-            while left:  # a raw file's write may take part of it
-                left = left[self._file.write(left) :]
+            if isinstance(self._file, bytearray):
+                self._file += data
+            else:
+                self._file.seek(self._end)
+                left = memoryview(data)
+                while left:  # a raw file's write may take part of it
+                    left = left[self._file.write(left) :]
             start, self._end = self._end, self._end + len(data)
         return (kind or Spilled)(self, start, len(data))
 
@@ -56,11 +59,13 @@ class Spill:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             return tempfile.TemporaryFile(dir=self.folder, prefix="spill-", buffering=0)
-        except OSError:  # .quire-cache is a file, or read-only: the system's temporary folder
-            return tempfile.TemporaryFile(prefix="quire-spill-", buffering=0)
+        except OSError:  # .quire-cache is a file, or read-only: nothing is written outside
+            return bytearray()  # the site's folders, so the texts stay in memory (as before)
 
     def read(self, offset: int, size: int) -> str:
-        if hasattr(os, "pread"):
+        if isinstance(self._file, bytearray):
+            data = bytes(self._file[offset : offset + size])
+        elif hasattr(os, "pread"):
             data = os.pread(self._file.fileno(), size, offset)
         else:
             with self._lock:
@@ -69,9 +74,9 @@ class Spill:
         return data.decode("utf-8", "surrogatepass")
 
     def close(self) -> None:
-        if self._file is not None:
+        if self._file is not None and not isinstance(self._file, bytearray):
             self._file.close()
-            self._file = None
+        self._file = None
 
 
 @dataclass(frozen=True)

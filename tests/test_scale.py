@@ -162,3 +162,15 @@ def test_no_body_is_held_once_pages_are_planned(site: Path, tmp_path: Path, monk
     assert "Only here: post 1." in page and "<picture>" in page
     feed = (out / "feed.xml").read_text(encoding="utf-8")
     assert all(e.strip() in feed for e in entries if e.lstrip().startswith("<item>"))
+
+
+def test_a_spill_whose_folder_cannot_be_made_keeps_its_texts_in_memory(tmp_path, monkeypatch):
+    # nothing is written outside the site's folders: not even an unnamed file in /tmp
+    blocked = tmp_path / "cache"
+    blocked.write_text("a file where the cache folder should be\n")
+    made = []
+    monkeypatch.setattr("tempfile.TemporaryFile", lambda *a, **k: made.append(k))
+    with Spill(blocked) as spill:
+        first, second = spill.add("<p>é</p>"), spill.add("<item>two</item>")
+        assert (str(first), str(second)) == ("<p>é</p>", "<item>two</item>")
+    assert made == []
