@@ -70,3 +70,59 @@ def test_clean_same_as_the_regex() -> None:
     for code in [*range(256), 0xD800, 0xFFFE, 0xFFFF, 0x10000]:
         for text in (chr(code), f"ab{chr(code)}c", chr(code) * 3 + "é"):
             assert feeds._clean(text) == _NOT_XML.sub("", text)
+
+
+EVIL = "Evil \" ' & </title><script>x</script> ]]> <!-- é中😀 \x01 \r\n\ttab"
+
+
+def _whole_feed_entry(config, view, rss: bool) -> str:
+    """The entry as a feed serialised whole by feedgen shows it (the way before Scratch)."""
+    fg = feeds._channel(config, feeds.FeedSpec("entry", "/", "/", None), None, "/", rss)
+    feeds._add_entry(fg, config, feeds.feed_entry(config, view), rss)
+    text = feeds._serialise(fg, rss)
+    opening, closing, _ = feeds._LAYOUT[rss]
+    return text[text.index(opening) + 1 : text.rindex(closing) + len(closing)]
+
+
+@pytest.mark.parametrize("rss", [True, False])
+def test_entry_xml_same_as_in_a_whole_feed(rss: bool) -> None:
+    import datetime as dt
+
+    from markupsafe import Markup
+
+    from quire.config import SiteConfig
+    from quire.model import Kind, Link, OgImage, PostView
+
+    config = SiteConfig(title=EVIL, base_url="https://example.org/sub/", author=EVIL)
+    when = dt.datetime(2026, 11, 4, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
+    scratch = feeds.scratch_channel(config, rss)
+    for n, (title, author, image) in enumerate(
+        [
+            ("Plain", None, None),
+            (EVIL, EVIL, OgImage("/images/a-1200.jpg", "image/jpeg", 4321, 1200, 630)),
+            ("Tagged", "Ann", OgImage("https://cdn.example/b.png", None, 0)),
+        ]
+    ):
+        view = PostView(
+            title=title,
+            url=f"/posts/p{n}/",
+            slug=f"p{n}",
+            kind=Kind.POST,
+            date=when,
+            updated=when + dt.timedelta(days=n) if n else None,
+            summary=EVIL if n else "",
+            author=author,
+            image=None,
+            draft=False,
+            params={},
+            tags=(Link(EVIL, "/tags/x/", "x"), Link("b", "/tags/b/", "b")),
+            categories=(Link("c", "/categories/c/", "c"),) if n else (),
+            content=Markup(
+                f'<p><a href="/x/">{EVIL}</a> <img src="/i.png"> ]]&gt;</p>\n<pre>  a\n</pre>'
+            ),
+            og_image=image,
+        )
+        for _ in range(2):  # the scratch feed is used again and again
+            assert feeds.entry_xml(config, view, scratch, rss) == _whole_feed_entry(
+                config, view, rss
+            )
