@@ -138,9 +138,11 @@ class StagedOutput:
         self._clear(key, target)
         self._parent(target, key)
 
-    def _unclaimed(self, relpath: str) -> tuple[PurePosixPath, str]:
-        """The safe path and its key, refused if another page already wrote there."""
-        path = safe_relpath(relpath)
+    def _unclaimed(self, relpath: str) -> tuple[PurePosixPath | str, str]:
+        """The safe path and its key, refused if another page already wrote there (a plain
+        path, as quire's own are, is its own key: no path object to make, ~2000 a build)."""
+        key = _plain_key(relpath)
+        path = safe_relpath(relpath) if key is None else key
         key = str(path)
         self._claim(key)
         return path, key

@@ -30,9 +30,8 @@ from quire.incremental.digest import digest, engine_digest
 from quire.incremental.fingerprints import (
     keep_unchanged,
     shallow_context,
-    shallow_names,
     stat_outputs,
-    template_digests,
+    template_facts,
 )
 from quire.incremental.store import CACHE_DIR, BuildCache
 from quire.index import related_lists, taxonomy
@@ -391,8 +390,7 @@ def _write_pages(
     options: BuildOptions,
 ) -> int:
     """Render the pages whose fingerprint changed; link the others from the old output."""
-    template_keys = template_digests(env, cache.memo("templates"))
-    shallow = shallow_names(env, cache.memo("templates"))
+    template_keys, shallow = template_facts(env, cache.memo("templates"))
     config_key = digest(config)
     pages = cache.memo("pages")
     todo = [

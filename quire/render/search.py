@@ -48,12 +48,30 @@ def fold(text: str) -> str:
 
 def key_terms(text: str, limit: int = MAX_TERMS) -> list[str]:
     """The post's most frequent meaningful words, most frequent first (ties alphabetical)."""
+    if text.isascii():  # nearly every post: as bytes, ~4x cheaper than the regex below
+        return [w.decode("ascii") for w in _top(_ascii_words(text), _STOP_BYTES, limit)]
+    return _top(_WORD.findall(fold(text)), _STOP, limit)
+
+
+def _top(words: list, stop: frozenset, limit: int) -> list:
     counts = [
         (-n, w)
-        for w, n in Counter(_WORD.findall(fold(text))).items()
-        if 2 < len(w) <= MAX_TERM_LENGTH and w not in _STOP
+        for w, n in Counter(words).items()
+        if 2 < len(w) <= MAX_TERM_LENGTH and w not in stop
     ]  # counted first, filtered per distinct word: the same terms, a third of the work
     return [w for _, w in sorted(counts)[:limit]]
+
+
+_STOP_BYTES = frozenset(w.encode("ascii") for w in _STOP)
+# ASCII letters and digits as themselves (upper case folded), anything else a space: for
+# ASCII text, what `_WORD.findall(fold(text))` finds, as bytes (which sort as the str do)
+_ASCII_WORDS = bytes(
+    c | 0x20 if 65 <= c <= 90 else c if 97 <= c <= 122 or 48 <= c <= 57 else 32 for c in range(256)
+)
+
+
+def _ascii_words(text: str) -> list[bytes]:
+    return text.encode("ascii").translate(_ASCII_WORDS).split()
 
 
 def shorten(text: str, limit: int) -> str:
