@@ -420,3 +420,16 @@ def test_smart_punctuation_outside_code(site: Path):
     para = page(out, "posts/q/index.html").xpath("//article//p[code]")[0]
     assert para.text_content().startswith("He said \u201chi\u201d \u2013 it\u2019s done\u2026")
     assert para.xpath("code")[0].text == '"raw" -- code'
+
+
+def test_the_same_instant_in_two_time_zones_shows_each_posts_own_day(site: Path, tmp_path: Path):
+    # 23:00 UTC on 1 January and 10:00 at +11 on 2 January are one instant: equal datetimes,
+    # so a date cache keyed by the value alone showed the second post's day as the first's
+    post(site, "london", "Late in London", date="2024-01-01T23:00:00+00:00")
+    post(site, "sydney", "Morning in Sydney", date="2024-01-02T10:00:00+11:00")
+    out = tmp_path / "out"
+    code, _, stderr = build_site(site, out)
+    assert code == 0, stderr
+    for slug, day in (("london", "1 January 2024"), ("sydney", "2 January 2024")):
+        [shown] = page(out, f"posts/{slug}/index.html").xpath("//time[@class='dt-published']")
+        assert shown.text_content().strip() == day

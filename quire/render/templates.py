@@ -136,12 +136,16 @@ def wrap_tables(html_text: str) -> str:
 DATE_FORMAT = "%-d %B %Y"  # "4 November 2026": lists, posts and search results alike
 
 
-@functools.lru_cache(
-    maxsize=4096, typed=True
-)  # every list and feed page formats the same dates again
 def format_date(value: dt.datetime | None, fmt: str = DATE_FORMAT) -> str:
     if not value:
         return ""
+    # the same instant in two time zones compares (and hashes) equal, yet falls on its own
+    # day in each: the offset is part of the key
+    return _format_date(value, value.utcoffset(), fmt)
+
+
+@functools.lru_cache(maxsize=4096)  # every list and feed page formats the same dates again
+def _format_date(value: dt.datetime, _offset: dt.timedelta | None, fmt: str) -> str:
     text = value.strftime(fmt.replace("%-d", "%d"))
     if "%-d" in fmt:  # portable "day without leading zero"
         text = text.replace(value.strftime("%d"), str(value.day), 1)
