@@ -346,3 +346,23 @@ def test_shortcode_placeholders_restored_with_their_paragraph():
     assert restore(f"<p>{a}{b}</p>", parts) == "<p><div>A</div><b>B</b></p>"
     assert restore(f"<p>{c}</p>", parts) == f"<p>{c}</p>"  # unknown: left as it was
     assert restore("no tokens", parts) == "no tokens"
+
+
+def test_prepare_makes_the_fences_lexers_once_for_every_worker() -> None:
+    """render_bodies calls prepare before forking workers: the lexers the bodies' fences
+    name are made there (once) and every later highlight of those languages reuses them."""
+    from quire.render import markdown
+
+    markdown._lexer.cache_clear()
+    texts = [
+        "Intro\n\n```go\nx := 1\n```\n",
+        "~~~ Rust {linenos=true}\nfn a() {}\n~~~\n",
+        "no code",
+    ]
+    markdown.prepare(MarkdownSettings(), texts)
+    made = markdown._lexer.cache_info()
+    assert made.currsize == 2  # go and rust
+    html = markdown.highlight_block("x := 1\n", "go") + markdown.highlight_block("fn a()", "rust")
+    assert 'class="codehilite"' in html
+    after = markdown._lexer.cache_info()
+    assert (after.misses, after.hits) == (made.misses, made.hits + 2)
