@@ -20,8 +20,8 @@ _PASSES = (  # (cheap test, pattern): each pattern is only run when its test fin
     ("://", re.compile(r"\S+://\S+")),  # bare URLs
     ("www.", re.compile(r"\bwww\.\S+")),
 )
-# bytes.translate keeps ASCII letters and digits and every non-ASCII byte (so UTF-8 words
-# stay whole) and turns everything else into a space; split() then gives the words.
+# bytes.translate keeps ASCII letters (lower-cased) and digits and every non-ASCII byte (so
+# UTF-8 words stay whole) and turns everything else into a space; split() gives the words.
 _KEEP = bytes(c if chr(c).isalnum() or c >= 128 else 32 for c in range(256)).lower()
 # English function words: they link every post to every other. Kept here rather than
 # imported from scikit-learn, whose import alone cost more than ranking 1000 posts.
@@ -65,7 +65,7 @@ def words(text: str) -> Counter:
     """Counts of the informative words (UTF-8 bytes, lower case) of a Markdown text.
 
     Only these reach the ranking, so an edit that adds no such word leaves it unchanged."""
-    counts = Counter(plain_text(text).encode().lower().translate(_KEEP).split())
+    counts = Counter(plain_text(text).encode().translate(_KEEP).split())
     return Counter({w: n for w, n in counts.items() if is_word(w)})
 
 
