@@ -229,7 +229,7 @@ class _Dependencies:
         if not names:
             return b""
         used = sorted(set(names))
-        templates = [self.templates.get(f"shortcodes/{n}.html") or b"none" for n in used]
+        drawn_by = [self.templates.get(f"shortcodes/{n}.html") or b"none" for n in used]
         related: list[bytes] = [b"none"]
         if "related" in used and post.kind is Kind.POST:
             found = self.ctx.related_views.get(post.slug, ())
@@ -240,7 +240,7 @@ class _Dependencies:
             self.config,
             str(len(used)),
             *used,
-            *templates,
+            *drawn_by,
             str(len(outcome.products)),
             *(self.product(p) for p in outcome.products),
             *related,

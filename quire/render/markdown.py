@@ -310,7 +310,7 @@ def parse_lines(spec: str) -> tuple[int, ...]:
 
 @lru_cache(maxsize=256)
 def _lexer(lang: str):
-    """The language's lexer, tokenising through render/lexing.py (twice as fast, same tokens)."""
+    """The language's lexer, tokenising through render/lexing.py (same tokens, less time)."""
     from pygments.lexers import get_lexer_by_name
     from pygments.util import ClassNotFound
 
