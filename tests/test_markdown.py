@@ -346,3 +346,76 @@ def test_shortcode_placeholders_restored_with_their_paragraph():
     assert restore(f"<p>{a}{b}</p>", parts) == "<p><div>A</div><b>B</b></p>"
     assert restore(f"<p>{c}</p>", parts) == f"<p>{c}</p>"  # unknown: left as it was
     assert restore("no tokens", parts) == "no tokens"
+
+
+def test_prepare_makes_the_fences_lexers_once_for_every_worker() -> None:
+    """render_bodies calls prepare before forking workers: the lexers the bodies' fences
+    name are made there (once) and every later highlight of those languages reuses them."""
+    from quire.render import markdown
+
+    markdown._lexer.cache_clear()
+    texts = [
+        "Intro\n\n```go\nx := 1\n```\n",
+        "~~~ Rust {linenos=true}\nfn a() {}\n~~~\n",
+        "no code",
+    ]
+    markdown.prepare(MarkdownSettings(), texts)
+    made = markdown._lexer.cache_info()
+    assert made.currsize == 2  # go and rust
+    html = markdown.highlight_block("x := 1\n", "go") + markdown.highlight_block("fn a()", "rust")
+    assert 'class="codehilite"' in html
+    after = markdown._lexer.cache_info()
+    assert (after.misses, after.hits) == (made.misses, made.hits + 2)
+
+
+LEXER_SAMPLES = {
+    "python": 'def f(x, *a, **k):\n    """Doc."""\n    return f"{x!r:>{k}}" + rb"\\d" @ 0x1F\n',
+    "go": 'package main\n\nfunc main() { s := `raw`; fmt.Println("hi", 1.5e3) } // c\n',
+    "rust": 'fn main() { let s: &\'static str = r#"raw"#; println!("{s}"); } /* c */\n',
+    "javascript": "const re = /a+b/g; let t = `x ${y + `z`}`; // c\nclass A extends B {}\n",
+    "typescript": "type T<U> = { a?: U[] }; export default async () => await x as T<number>;\n",
+    "bash": 'for f in *.md; do echo "${f%.md}" $((1+2)) <<EOF\nbody $f\nEOF\ndone\n',
+    "c": '#include <stdio.h>\nint main(void) { char *s = "a\\n"; return 0x1F; }\n',
+    "html": '<!DOCTYPE html>\n<p class="a">x &amp; y<script>let a = 1;</script><style>p{}</style>\n',
+    "css": "@media (min-width: 36rem) { .a::before { content: '\\201C'; color: #fff } }\n",
+    "yaml": "key: [1, 'two', \"three\"]\nblock: |\n  text\n# comment\n",
+    "json": '{"a": [1, 2.5e-3, true, null], "b": {"c": "\\u00e9"}}\n',
+    "sql": "SELECT a, COUNT(*) FROM t WHERE b LIKE 'x%' GROUP BY a; -- c\n",
+    "diff": "--- a\n+++ b\n@@ -1,2 +1,2 @@\n-old\n+new\n context\n",
+    "toml": '[tool.x]\nkey = "v"\narr = [1, 2]\ndate = 2024-01-01T00:00:00Z\n',
+    "ruby": 'def f(a) = puts "#{a}" unless a.nil?\n%w[a b].each { |x| p x }\n',
+    "php": "<?php echo \"$a {$b['c']}\"; $x = <<<EOT\nhi\nEOT;\n?>\n",
+    "text": "anything at all\n",
+}
+
+
+@pytest.mark.parametrize("lang", sorted(LEXER_SAMPLES))
+def test_dispatching_lexers_give_pygments_tokens(lang: str, monkeypatch) -> None:
+    """render/lexing.py finds each token's rule with one combined regex: the tokens must be
+    Pygments' own, on real code and on broken code (unclosed strings, stray characters)."""
+    from pygments.lexers import get_lexer_by_name
+
+    from quire.render import lexing
+    from quire.render.lexing import dispatching
+
+    monkeypatch.setattr(lexing, "COMBINE_AFTER", 0)  # every state combined at once
+
+    code = LEXER_SAMPLES[lang]
+    for text in (code, code[: len(code) // 2], code + "\n\"'`/* <? ${ é 😀 \x00\t\r\n"):
+        plain = get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+        fast = dispatching(get_lexer_by_name(lang, stripnl=False, ensurenl=False))
+        assert list(fast.get_tokens(text)) == list(plain.get_tokens(text))
+
+
+def test_a_state_is_combined_only_after_enough_tokens() -> None:
+    """Combining a state's rules costs a compile: a few code blocks keep Pygments' search."""
+    from pygments.lexers import get_lexer_by_name
+
+    from quire.render import lexing
+
+    fast = lexing.dispatching(get_lexer_by_name("python", stripnl=False, ensurenl=False))
+    states = fast.get_tokens_unprocessed.states
+    list(fast.get_tokens("x = 1\n"))
+    assert all(type(v) is int for v in states.values())
+    list(fast.get_tokens("x = 1\n" * lexing.COMBINE_AFTER))
+    assert type(states["root"]) is tuple

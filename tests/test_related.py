@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -403,3 +404,27 @@ def test_expansion_skipped_on_small_blogs_and_older_only_respected(short_news, m
     date = {p.slug: p.date for p in posts}
     for slug, entries in older.items():
         assert all(date[s] <= date[slug] for s, _ in entries)
+
+
+def test_words_digest_is_the_same_in_any_process() -> None:
+    """The words memo keys ranking on this digest: another build (process) must make the
+    same bytes from the same text, and other counts must make other bytes."""
+    import subprocess
+    import sys
+
+    from quire.index.words import post_words, words_digest
+
+    def digest_of(body: str) -> str:
+        item = SimpleNamespace(title="Python asyncio", summary="", body=body)
+        return words_digest(post_words(item)).hex()
+
+    body = "python asyncio generators, pytest and python"
+    script = (
+        "from types import SimpleNamespace as N; import sys; "
+        "from quire.index.words import post_words, words_digest; "
+        "item = N(title='Python asyncio', summary='', body=sys.argv[1]); "
+        "print(words_digest(post_words(item)).hex())"
+    )
+    out = subprocess.run([sys.executable, "-c", script, body], capture_output=True, text=True)
+    assert out.stdout.strip() == digest_of(body), out.stderr
+    assert digest_of("python asyncio generators, pytest") != digest_of(body)

@@ -73,4 +73,4 @@ def _ranking():
 
 def _words_at(posts, index: int) -> tuple[tuple, bytes]:
     found = words.post_words(posts[index])
-    return found, digest(found)
+    return found, words.words_digest(found)

@@ -554,8 +554,8 @@ _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 def clean_text(value: object) -> object:
     """Strings from YAML may hold NUL, control characters or lone surrogates (via escapes);
     no page, feed or file name wants them, and some crash XML writers or UTF-8 encoding."""
-    if isinstance(value, str):
-        return _UNPRINTABLE.sub("", value)
+    if isinstance(value, str):  # printable: none of them (a C scan; most values are)
+        return value if value.isprintable() else _UNPRINTABLE.sub("", value)
     if isinstance(value, list):
         return [clean_text(v) for v in value]
     if isinstance(value, dict):
