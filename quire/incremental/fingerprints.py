@@ -6,12 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import jinja2
-import jinja2.meta
 
 from quire import output
 from quire.incremental.digest import digest
 from quire.incremental.memo import MISSING, Memo
-from quire.render.templates import CARD
+from quire.render.templates import references
 
 
 def template_digests(env: jinja2.Environment, memo: Memo) -> dict[str, bytes]:
@@ -53,7 +52,7 @@ def _template_facts(
     for name, source in sources.items():
         try:
             ast = env.parse(source or "")
-            refs[name] = _references(ast)
+            refs[name] = references(ast)
             deep[name] = _deep_uses(ast)
         except Exception:  # a syntax error: rendering reports it with its line
             refs[name], deep[name] = [None], set(SHALLOW)
@@ -78,16 +77,6 @@ def _template_digests(
                 stack.extend(refs.get(current, ()))
         digests[name] = everything if dynamic else digest(sorted((n, sources.get(n)) for n in seen))
     return digests
-
-
-def _references(ast: jinja2.nodes.Template) -> list[str | None]:
-    """Templates this one extends, includes or imports, and the card template if it calls
-    `card(...)`; None for a name only known at render time."""
-    found = list(jinja2.meta.find_referenced_templates(ast))
-    calls = ast.find_all(jinja2.nodes.Call)
-    if any(isinstance(c.node, jinja2.nodes.Name) and c.node.name == "card" for c in calls):
-        found.append(CARD)
-    return found
 
 
 # Context values a list page holds that its template usually reads only a little of: a

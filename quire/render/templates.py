@@ -11,6 +11,8 @@ from pathlib import Path
 
 import jinja2
 import jinja2.bccache
+import jinja2.meta
+import jinja2.nodes
 from markupsafe import Markup
 
 from quire import __version__, defaults
@@ -195,7 +197,28 @@ def _template_frame(err: BaseException) -> tuple[str | None, int | None]:
 
 
 def precompile(env: jinja2.Environment, names) -> None:
-    """Compile templates before forking, so each worker does not compile them again."""
-    for name in sorted(set(names)):
+    """Compile templates before forking, so each worker does not compile them again: the
+    named ones and all they extend, include or import (and the card, when one calls
+    `card()`). Without those, every pages and bodies worker compiled base.html and the
+    partials on its first page."""
+    todo = sorted(set(names), reverse=True)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
         with contextlib.suppress(jinja2.TemplateError):  # reported with its line on use
             env.get_template(name)
+            source = env.loader.get_source(env, name)[0]
+            todo.extend(sorted({n for n in references(env.parse(source)) if n is not None}))
+
+
+def references(ast: jinja2.nodes.Template) -> list[str | None]:
+    """Templates this one extends, includes or imports, and the card template if it calls
+    `card(...)`; None for a name only known at render time."""
+    found = list(jinja2.meta.find_referenced_templates(ast))
+    calls = ast.find_all(jinja2.nodes.Call)
+    if any(isinstance(c.node, jinja2.nodes.Name) and c.node.name == "card" for c in calls):
+        found.append(CARD)
+    return found
