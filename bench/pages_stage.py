@@ -1,12 +1,13 @@
 """Instruction counts of one build stage, steady under load (wall and CPU time are not).
 
     python bench/pages_stage.py SITE [STAGE]
-    valgrind --tool=callgrind --toggle-collect=bsearch python bench/pages_stage.py SITE
+    valgrind --tool=callgrind --toggle-collect=closure_fcn python bench/pages_stage.py SITE
 
 Builds SITE once with --jobs 1 into a fresh temporary output folder (the site's cache, if a
 build made one, answers the stages before), with the named pipeline function (default
-`_write_pages`: render and write every page) run inside a C library call, so that
-callgrind's `--toggle-collect=bsearch` counts that stage alone. Without valgrind it prints
+`_write_pages`: render and write every page; or a function of a module pipeline
+imports, `views.light_view`) run inside a C library call, so that
+callgrind's `--toggle-collect=closure_fcn` counts that stage alone. Without valgrind it prints
 the stage's CPU time."""
 
 from __future__ import annotations
@@ -41,7 +42,11 @@ def in_bsearch(function, *args, **kwargs):
 def main() -> None:
     site = Path(sys.argv[1]).resolve()
     stage = sys.argv[2] if len(sys.argv) > 2 else "_write_pages"
-    original = getattr(pipeline, stage)
+    owner = pipeline  # "_write_pages", or a module pipeline imports: "views.light_view"
+    *path, name = stage.split(".")
+    for part in path:
+        owner = getattr(owner, part)
+    original = getattr(owner, name)
     spent: list[float] = []
 
     def measured(*args, **kwargs):
@@ -50,10 +55,12 @@ def main() -> None:
         spent.append(time.process_time() - start)
         return result
 
-    setattr(pipeline, stage, measured)
+    setattr(owner, name, measured)
     with tempfile.TemporaryDirectory() as out:
         result = pipeline.build(BuildOptions(site, Path(out) / "public", jobs=1))
-    print(f"{stage}: {sum(spent):.3f} CPU s; {result.pages} pages, {result.rendered} rendered")
+    print(
+        f"{stage}: {sum(spent):.3f} CPU s in {len(spent)} calls; {result.pages} pages, {result.rendered} rendered"
+    )
 
 
 if __name__ == "__main__":

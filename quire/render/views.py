@@ -28,7 +28,14 @@ def light_view(
     body's smart punctuation (so pages, lists, search and feeds all show the same).
     Its fingerprint digests what it shows, not the post's file: a body edit leaves the
     pages that only list or relate the post alone (`memo` keeps it by the post's own)."""
-    view = PostView(
+    if memo is None:
+        fingerprint = _shown_digest(post, markdown)
+    else:
+        made_from = parts_digest(
+            "light view", post.fingerprint or digest(post), _settings(markdown)
+        )
+        fingerprint = memo.get(made_from, lambda: _shown_digest(post, markdown))
+    return PostView(
         title=smart_plain(post.title, markdown),
         url=post.url,
         slug=post.slug,
@@ -44,11 +51,36 @@ def light_view(
         params=post.params,
         tags=_links(post.tags, "tags"),
         categories=_links(post.categories, "categories"),
+        fingerprint=fingerprint,
     )
-    if memo is None:
-        return replace(view, fingerprint=digest(("light view", view)))
-    made_from = parts_digest("light view", post.fingerprint or digest(post), _settings(markdown))
-    return replace(view, fingerprint=memo.get(made_from, lambda: digest(("light view", view))))
+
+
+def _shown_digest(post: Post, markdown: MarkdownSettings) -> bytes:
+    """A light view's fingerprint: the digest of every field of the post it shows and of the
+    settings its smart punctuation follows (the view is made from these alone; pickling the
+    view it makes cost ~3x more). tests/test_views.py checks that each field the view shows
+    changes it."""
+    return digest(
+        (
+            "light view",
+            _settings(markdown),
+            post.title,
+            post.url,
+            post.slug,
+            post.kind,
+            post.date,
+            post.updated,
+            post.summary,
+            post.dek,
+            post.author,
+            post.image,
+            post.og_image,
+            post.draft,
+            post.params,
+            post.tags,
+            post.categories,
+        )
+    )
 
 
 @functools.lru_cache(maxsize=8)
