@@ -40,6 +40,8 @@ def redirect_problems(posts: Sequence[Post], jobs: Sequence[PageJob], site: Path
     seen: dict[str, Post] = {}
     found = []
     for post in posts:
+        if not post.aliases:  # most posts: no path to show (display_path may resolve it)
+            continue
         shown = display_path(post.source, site)
         for alias in post.aliases:
             path = _index_path(alias)
