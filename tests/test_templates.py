@@ -72,3 +72,17 @@ def test_workers_compile_no_template(tmp_path: Path, make_corpus, monkeypatch):
     assert "parent partials/related.html" in lines  # the post pages' and the shortcode's
     assert "parent partials/seo.html" in lines
     assert [line for line in lines if line.startswith("worker")] == []
+
+
+def test_templates_see_the_environments_globals_and_their_own_stay_their_own(tmp_path: Path):
+    """A template's globals are the environment's dict (no ChainMap walked per context):
+    a global set after loading is seen; globals given to one template stay its own."""
+    site = tmp_path / "site"
+    write(site / "templates" / "g.html", "{{ late }}|{{ own }}|{{ site.title }}")
+    env = templates.make_environment(site, SiteConfig(title="T", base_url="https://x.org/"))
+    template = env.get_template("g.html")
+    env.globals["late"] = "L"
+    assert template.render() == "L||T"
+    env.cache.clear()
+    assert env.get_template("g.html", globals={"own": "O"}).render() == "L|O|T"
+    assert "own" not in env.globals
