@@ -262,6 +262,16 @@ def test_undecodable_image_is_a_clear_error(gallery: Path, tmp_path: Path) -> No
     assert "Traceback" not in stderr
 
 
+def test_an_empty_image_file_is_named_without_python_internals(gallery: Path, tmp_path: Path):
+    # an image left empty (a git LFS checkout without the files, say) was reported as
+    # "cannot identify image file <_io.BytesIO object at 0x7f...>"
+    (gallery / "content" / "images" / "rotated.jpg").write_bytes(b"")
+    code, _, stderr = build_site(gallery, tmp_path / "out")
+    assert code == 1
+    assert "rotated.jpg: cannot read this image (not an image format" in stderr, stderr
+    assert "object at 0x" not in stderr and "Traceback" not in stderr
+
+
 def test_no_change_rebuild_keeps_every_image_and_one_change_encodes_only_its_own(
     gallery: Path, tmp_path: Path
 ) -> None:

@@ -199,6 +199,8 @@ def _open(data: bytes | io.BufferedIOBase, path: Path, settings: ImageSettings):
 
 
 def _reason(error: BaseException) -> str:
+    if type(error).__name__ == "UnidentifiedImageError":  # its text names a Python object
+        return "not an image format Pillow knows, or an empty or cut-off file"
     text = str(error).strip() or type(error).__name__
     return text.splitlines()[0][:200]
 
