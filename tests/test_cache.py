@@ -526,7 +526,7 @@ def test_shallow_term_analysis(source: str, shallow: bool) -> None:
 def test_shallow_names_follow_includes_and_give_up_on_dynamic_ones() -> None:
     import jinja2
 
-    from quire.incremental.fingerprints import shallow_names
+    from quire.incremental.fingerprints import template_facts
     from quire.incremental.memo import Memo
 
     env = jinja2.Environment(
@@ -540,7 +540,7 @@ def test_shallow_names_follow_includes_and_give_up_on_dynamic_ones() -> None:
             }
         )
     )
-    names = shallow_names(env, Memo())
+    _, names = template_facts(env, Memo())
     assert names["tag.html"] == ("term",)
     assert names["list.html"] == ()
     assert names["dyn.html"] == ()

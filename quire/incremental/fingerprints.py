@@ -20,17 +20,13 @@ def template_digests(env: jinja2.Environment, memo: Memo) -> dict[str, bytes]:
     return template_facts(env, memo)[0]
 
 
-def shallow_names(env: jinja2.Environment, memo: Memo) -> dict[str, tuple[str, ...]]:
-    """Per template, the SHALLOW context names it (with everything it reaches) only reads
-    the listed attributes of or tests. Memoised with template_digests."""
-    return template_facts(env, memo)[1]
-
-
 def template_facts(
     env: jinja2.Environment, memo: Memo
 ) -> tuple[dict[str, bytes], dict[str, tuple[str, ...]]]:
-    """(template_digests, shallow_names) from one read and one parse of each template: a
-    build needs both, and reading and parsing every template twice cost ~0.08 s."""
+    """(template_digests, and per template the SHALLOW context names it, with everything it
+    reaches, only reads the listed attributes of or tests), from one read and one parse of
+    each template: a build needs both, and reading and parsing every template twice cost
+    ~0.08 s."""
     sources: dict[str, str | None] = {}
     for name in env.list_templates():
         try:
