@@ -339,6 +339,7 @@ def check(options: CheckOptions) -> CheckResult:
             output_dir=temp / "out",
             drafts=options.drafts,
             strict=options.strict,
+            save_cache=False,  # the site's cache stays the real output's
         )
         result = pipeline.build(build_options)
         origin = make_origin(build_options)

@@ -238,6 +238,9 @@ class BuildOptions:
     now: dt.datetime | None = None
     jobs: int | None = None  # processes rendering Markdown; None: one per core
     progress: bool = False  # a progress bar on stderr while rendering
+    # `quire check` builds into a temporary folder: a cache saved for that folder would no
+    # longer prove the real output current, and the next build would render every page
+    save_cache: bool = True
 
     def settings(self) -> tuple:
         """The options that change the output (jobs and progress do not)."""

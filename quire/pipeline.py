@@ -151,7 +151,7 @@ def _build(
     # the posts and bodies memos are complete: into the cache files now, and out of memory
     # (the image stage then lets each body as rendered go once it has rewritten it)
     blocked = any(not p.warning for p in (*loaded.problems, *found))
-    if not blocked:  # a build that fails writes nothing
+    if not blocked and options.save_cache:  # a build that fails writes nothing
         early = store.save_sections(site, cache, ("posts", "bodies"))
         cache_warnings.extend([early] if early else [])
     _settle()
@@ -178,8 +178,9 @@ def _build(
     del as_read
     loaded, rendered = _without_markdown(loaded, rendered)  # nothing from here on reads it
     # no errors (raised above): the rewritten bodies' memo is complete, out of memory too
-    early = store.save_sections(site, cache, ("pictures",))
-    cache_warnings.extend([early] if early else [])
+    if options.save_cache:
+        early = store.save_sections(site, cache, ("pictures",))
+        cache_warnings.extend([early] if early else [])
     _settle()
     watch.lap("images")
 
@@ -222,7 +223,9 @@ def _build(
     warnings = problems.warnings
     faults.point("swapped")
     try:  # the new output is in place: nothing from here on may report the build failed
-        cache_warnings.extend(_save_cache(options, cache, probe, loaded, len(pages), warnings))
+        if options.save_cache:
+            saved = _save_cache(options, cache, probe, loaded, len(pages), warnings)
+            cache_warnings.extend(saved)
     except OSError as err:
         where = store.shown("")
         cache_warnings.append(

@@ -5,8 +5,10 @@ from __future__ import annotations
 import contextlib
 import http.server
 import io
+import os
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -70,6 +72,35 @@ def test_a_good_site_passes_and_nothing_is_written(blog, tmp_path):
     assert "all good" in out
     assert not (blog / "output").exists()
     assert list((tmp_path / "tmp").iterdir()) == []  # the temporary build is gone
+
+
+def test_a_check_leaves_the_build_cache_to_the_real_output(blog, tmp_path):
+    """check builds into a temporary folder; the builds after it still trust the real
+    output (a cache saved for the temporary folder made the next build render every page)."""
+    from quire.model import BuildOptions
+    from quire.pipeline import build
+
+    out = blog / "output"
+    first = build(BuildOptions(blog, out, jobs=1))
+    assert first.rendered == first.pages > 5
+    code, _, err = run("check", "--site", str(blog))
+    assert code == 0, err
+    unchanged = build(BuildOptions(blog, out, jobs=1))
+    assert unchanged.rendered == 0
+    second = blog / "content" / "posts" / "second.md"
+
+    def edit_and_build(words: str):
+        second.write_text(second.read_text() + f"\n{words}\n")
+        os.utime(second, (time.time() - 10, time.time() - 10))  # not "just written"
+        return build(BuildOptions(blog, out, jobs=1))
+
+    after_check = edit_and_build("A last paragraph.")
+    code, _, err = run("check", "--site", str(blog))
+    assert code == 0, err
+    alike = edit_and_build("Another last paragraph.")
+    without_check = edit_and_build("A third last paragraph.")
+    # the same edit costs the same with or without a check before it, and less than all
+    assert after_check.rendered == alike.rendered == without_check.rendered < first.pages
 
 
 def test_broken_links_point_at_the_markdown_line(blog):
