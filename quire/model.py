@@ -258,8 +258,8 @@ class BuildResult:
     unchanged: int  # output files kept from the previous output
     seconds: float
     warnings: tuple[Problem, ...] = ()
-    rendered: int = 0  # pages rendered by Jinja
-    cached: int = 0  # pages the cache proved unchanged, kept without rendering
+    rendered: int = 0  # of `pages`, rendered by Jinja (alias redirects are not counted)
+    cached: int = 0  # of `pages`, proved unchanged by the cache and kept unrendered
     stages: tuple[tuple[str, float], ...] = ()  # (stage, seconds), in build order
     images_encoded: int = 0  # image variants encoded (0 when the cache had them all)
     cpu: tuple[float, ...] = ()  # CPU seconds per stage, worker processes included

@@ -197,9 +197,8 @@ def _build(
 
     staged = output.stage(options.output_dir, site / CACHE_DIR)
     try:
-        rendered_pages = _write_pages(
-            staged, env, [*pages, *redirects], cache, config, workers, options
-        )
+        rendered = _write_pages(staged, env, [*pages, *redirects], cache, config, workers, options)
+        rendered_pages = len(rendered - {job.path for job in redirects})  # as the summary counts
         watch.lap("pages")
         _write_search(staged, site_views.posts, cache, workers)
         _write_feeds(staged, config, feed_jobs, cache, workers, spill)
@@ -240,7 +239,7 @@ def _build(
         seconds=time.perf_counter() - started,
         warnings=(*cache_warnings, *warnings),  # the cache first: it explains the rest
         rendered=rendered_pages,
-        cached=len(pages) + len(redirects) - rendered_pages,
+        cached=len(pages) - rendered_pages,
         stages=tuple(watch.laps),
         images_encoded=pictures.encoded,
         cpu=tuple(watch.cpu),
@@ -391,8 +390,9 @@ def _write_pages(
     config: SiteConfig,
     workers: int,
     options: BuildOptions,
-) -> int:
-    """Render the pages whose fingerprint changed; link the others from the old output."""
+) -> set[str]:
+    """Render the pages whose fingerprint changed (their paths are returned); link the
+    others from the old output."""
     template_keys, shallow = template_facts(env, cache.memo("templates"))
     config_key = digest(config)
     pages = cache.memo("pages")
@@ -431,7 +431,7 @@ def _write_pages(
             failures.append(problem)
     if failures:
         raise BuildFailed(failures)
-    return len(todo)
+    return {job.path for job in todo}
 
 
 def _write_search(

@@ -378,3 +378,24 @@ def test_pelican_save_as_page_keeps_its_relative_links_working(tmp_path):
     assert 'src="/images/g.png"' in body and "](/pages/c.html)" in body
     assert "`images/x.png`" in body
     assert "save_as: index.html not kept" in report.render()
+
+
+def test_summary_counts_pages_the_same_cold_and_warm(site, tmp_path):
+    """Alias redirects are written but not counted among the pages: a cold build said
+    '3 pages (5 rendered, 0 cached)' and the next '(0 rendered, 3 cached)'."""
+    write(site / "content/posts/a.md", "---\ntitle: A\ndate: 2024-01-01\n---\nA\n")
+    write(
+        site / "content/posts/b.md",
+        "---\ntitle: B\ndate: 2024-01-02\naliases: [/old/b/, /older/b.html]\n---\nB\n",
+    )
+    out = tmp_path / "out"
+    code, cold, err = build_site(site, out)
+    assert code == 0, err
+    assert (out / "old" / "b" / "index.html").is_file() and (out / "older" / "b.html").is_file()
+    pages = int(cold.split(" pages ")[0].rsplit(" ", 1)[1])
+    assert f"{pages} pages ({pages} rendered, 0 cached)" in cold, cold
+    write(site / "content/posts/a.md", "---\ntitle: A\ndate: 2024-01-01\n---\nA, again.\n")
+    code, warm, err = build_site(site, out)
+    assert code == 0, err
+    rendered, cached = (int(n) for n in warm.split("(")[1].split(" cached")[0].split(" rendered, "))
+    assert rendered + cached == pages and 0 < rendered < pages, warm
