@@ -53,6 +53,7 @@ class Ref:
 class PageScan:
     refs: list[Ref] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
+    moved_to: str | None = None  # a redirect page's <meta http-equiv="refresh"> target
 
 
 class _Scanner(HTMLParser):
@@ -66,6 +67,9 @@ class _Scanner(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
         line = self.getpos()[0]
+        if tag == "meta" and (values.get("http-equiv") or "").lower() == "refresh":
+            _, _, target = (values.get("content") or "").partition("url=")
+            self.scan.moved_to = target.strip() or None
         for key in ("id",) + (("name",) if tag == "a" else ()):
             if values.get(key):
                 self.scan.ids.add(values[key])
@@ -158,17 +162,29 @@ def check_internal(
                 broken.append(Broken(page_url, ref, "no such page or file"))
                 continue
             fragment = unquote(parts.fragment)
-            if fragment and not _has_id(pages, found, fragment):
+            if fragment and not _has_id(out, pages, found, fragment, base_path, origin):
                 broken.append(Broken(page_url, ref, f"no id '{fragment}' on that page"))
     return broken
 
 
-def _has_id(pages: dict[str, PageScan], found: str, fragment: str) -> bool:
-    """Whether #fragment is on the built file found (only HTML pages are looked into)."""
+def _has_id(
+    out: Path, pages: dict[str, PageScan], found: str, fragment: str, base_path: str, origin: str
+) -> bool:
+    """Whether #fragment is on the built file found (only HTML pages are looked into), or,
+    for a redirect page (an alias), on the page it sends the reader to with the fragment."""
     if not found.endswith(".html") or fragment == "top":
         return True
-    scan = pages.get("/" + found.removesuffix("index.html")) or pages.get("/" + found)
+    scan = _scan_of(pages, base_path, found)
+    if scan is not None and scan.moved_to and fragment not in scan.ids:
+        url = internal_url(scan.moved_to, origin)
+        path = unquote(urlsplit(url).path) if url is not None else ""
+        target = resolve(out, path[len(base_path) :]) if path.startswith(base_path) else None
+        scan = _scan_of(pages, base_path, target) if target else scan
     return scan is None or fragment in scan.ids
+
+
+def _scan_of(pages: dict[str, PageScan], base_path: str, found: str) -> PageScan | None:
+    return pages.get(base_path + found.removesuffix("index.html")) or pages.get(base_path + found)
 
 
 def resolve(out: Path, rel: str) -> str | None:

@@ -103,6 +103,25 @@ def test_a_check_leaves_the_build_cache_to_the_real_output(blog, tmp_path):
     assert after_check.rendered == alike.rendered == without_check.rendered < first.pages
 
 
+def test_a_fragment_on_an_alias_is_looked_for_where_the_alias_sends(blog):
+    """/old/second/#details is the moved page's alias: the id is looked for on the page it
+    redirects to (the redirect page has none of its own), and a wrong one still reported."""
+    second = blog / "content" / "posts" / "second.md"
+    text = second.read_text().replace("title:", "aliases: [/old/second/]\ntitle:", 1)
+    second.write_text(text)
+    post(
+        blog,
+        "third",
+        "Third",
+        "2025-01-03",
+        "[Moved](/old/second/#details), [gone](/old/second/#nope).",
+    )
+    code, _, err = run("check", "--site", str(blog))
+    assert code == 1
+    assert "no id 'nope' on that page" in err
+    assert "details" not in err, err
+
+
 def test_broken_links_point_at_the_markdown_line(blog):
     src = post(
         blog,

@@ -48,3 +48,24 @@ def test_table_alignment_and_a_wrapped_buy_label(chrome, site: Path, tmp_path: P
     assert align == ["left", "right", "center"] * 2
     assert button[0] == "center"
     assert button[1] > 44  # the label did wrap at phone width: the check means something
+
+
+def test_an_alias_redirect_keeps_the_fragment(chrome, site: Path, tmp_path: Path):  # noqa: F811
+    """/old/b/#details lands on /posts/b/#details (a meta refresh alone drops the fragment;
+    it stays as the fallback when scripts are off)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    write(
+        site / "content/posts/b.md",
+        "---\ntitle: B\ndate: 2024-01-02\naliases: [/old/b/]\n---\n## Details\n\nText.\n",
+    )
+    www = tmp_path / "www"
+    www.mkdir()
+    with serve(www) as url:
+        code, _, stderr = build_site(site, www / "out", "--base-url", url + "out/")
+        assert code == 0, stderr
+        assert 'http-equiv="refresh"' in (www / "out" / "old" / "b" / "index.html").read_text()
+        url += "out/"
+        chrome.get(url + "old/b/#details")
+        WebDriverWait(chrome, 30).until(lambda d: "/posts/" in d.current_url)
+        assert chrome.current_url == url + "posts/b/#details"
