@@ -74,6 +74,7 @@ class SiteConfig:
     posts_per_page: int = 10
     permalink: str = DEFAULT_PERMALINK
     feed_size: int = 20
+    feed_file: str = "feed.xml"  # each RSS feed's file name: index.xml keeps a Hugo site's feeds
     menu: tuple[MenuItem, ...] = ()
     related: RelatedSettings = field(default_factory=RelatedSettings)
     images: ImageSettings = field(default_factory=ImageSettings)
@@ -102,6 +103,14 @@ def _is_int(v: Any) -> bool:
 
 def _positive_int(v: Any) -> str | None:
     return None if _is_int(v) and v > 0 else "must be a whole number above 0"
+
+
+def _feed_file(v: Any) -> str | None:
+    if not isinstance(v, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*\.xml", v):
+        return "must be a file name ending in .xml, e.g. feed.xml or index.xml (Hugo's)"
+    if v in ("atom.xml", "sitemap.xml"):
+        return f"must not be {v}: quire writes that file itself"
+    return None
 
 
 def _text(v: Any) -> str | None:
@@ -181,6 +190,7 @@ SCHEMA: dict[str, Callable[[Any], str | None]] = {
     "posts_per_page": _positive_int,
     "permalink": _permalink,
     "feed_size": _positive_int,
+    "feed_file": _feed_file,
     "menu": _menu,
     "related": _table,
     "images": _table,

@@ -68,7 +68,7 @@ def redirects_file(config: SiteConfig, posts: Sequence[Post]) -> str:
 
 def _site_feeds(config: SiteConfig) -> tuple[Feed, ...]:
     return (
-        Feed(f"{config.title} (RSS)", "/feed.xml", "application/rss+xml", "RSS"),
+        Feed(f"{config.title} (RSS)", "/" + config.feed_file, "application/rss+xml", "RSS"),
         Feed(f"{config.title} (Atom)", "/atom.xml", "application/atom+xml", "Atom"),
     )
 
@@ -158,7 +158,7 @@ def page_jobs(
             term_feed = (
                 Feed(
                     f"{config.title}: {term.name}",
-                    term.url + "feed.xml",
+                    term.url + config.feed_file,
                     "application/rss+xml",
                     f"{term.name} (RSS)",
                 ),
@@ -210,16 +210,17 @@ def feed_jobs(
     categories: Sequence[taxonomy.Term],
 ) -> list[FeedJob]:
     by_url = {v.url: v for v in views}
-    site_spec = FeedSpec(config.title, "/", "/feed.xml", "/atom.xml")
+    site_spec = FeedSpec(config.title, "/", "/" + config.feed_file, "/atom.xml")
     latest = tuple(views[: config.feed_size])
     jobs = [
-        FeedJob("feed.xml", "rss", site_spec, latest),
+        FeedJob(config.feed_file, "rss", site_spec, latest),
         FeedJob("atom.xml", "atom", site_spec, latest),
     ]
     for term in (*tags, *categories):
-        spec = FeedSpec(f"{config.title}: {term.name}", term.url, term.url + "feed.xml", None)
+        feed = term.url + config.feed_file
+        spec = FeedSpec(f"{config.title}: {term.name}", term.url, feed, None)
         members = tuple(by_url[p.url] for p in term.posts[: config.feed_size])
-        jobs.append(FeedJob(term.url.strip("/") + "/feed.xml", "rss", spec, members))
+        jobs.append(FeedJob(feed.strip("/"), "rss", spec, members))
     return jobs
 
 

@@ -399,3 +399,38 @@ def test_summary_counts_pages_the_same_cold_and_warm(site, tmp_path):
     assert code == 0, err
     rendered, cached = (int(n) for n in warm.split("(")[1].split(" cached")[0].split(" rendered, "))
     assert rendered + cached == pages and 0 < rendered < pages, warm
+
+
+@pytest.mark.parametrize("base_name, feed", [(None, "index.xml"), ("rss", "rss.xml")])
+def test_hugo_feeds_stay_where_subscribers_have_them(tmp_path, base_name, feed):
+    """Hugo publishes RSS as /index.xml and /tags/<tag>/index.xml (or outputFormats.RSS
+    baseName): an imported site writes its feeds there, and its pages link them."""
+    import feedparser
+
+    src = tmp_path / "hugo"
+    config = 'baseURL = "https://example.org/"\ntitle = "Feeds"\n'
+    if base_name:
+        config += f'[outputFormats.RSS]\nbaseName = "{base_name}"\n'
+    write(src / "hugo.toml", config)
+    write(
+        src / "content/posts/a.md",
+        "---\ntitle: A & B\ndate: 2024-01-02\ntags: [Mac Hardware]\n---\nBody.\n",
+    )
+    site, out = tmp_path / "site", tmp_path / "out"
+    report = import_hugo(src, site)
+    assert "RSS feeds -> site.toml feed_file" in report.render()
+    code, _, err = build_site(site, out)
+    assert code == 0, err
+    for path in (feed, f"tags/mac-hardware/{feed}"):
+        parsed = feedparser.parse((out / path).read_bytes())
+        assert not parsed.bozo and [e.title for e in parsed.entries] == ["A & B"], path
+    assert not (out / "feed.xml").exists() or feed == "feed.xml"
+    home = lxml_html.fromstring((out / "index.html").read_bytes())
+    links = home.xpath('//link[@rel="alternate"][@type="application/rss+xml"]/@href')
+    assert any(urlsplit(h).path == f"/{feed}" for h in links), links
+
+
+def test_feed_file_must_be_a_plain_xml_name(site):
+    write(site / "site.toml", 'title = "T"\nfeed_file = "../x.xml"\n')
+    code, _, err = build_site(site)
+    assert code == 1 and "site.toml:2: 'feed_file' must be a file name ending in .xml" in err, err

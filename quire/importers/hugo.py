@@ -207,6 +207,7 @@ class HugoSource(Source):
             if value is not None:
                 tried.add(key)
                 common.site_value(key, value, where, self._line(line_key), log, site, shown)
+        self._feeds(config, site)
         self._permalink(_ci(config, "permalinks"), site)
         self._menu(_ci(config, "menus") or _ci(config, "menu"), site)
         self._related(_ci(config, "related"), site)
@@ -220,6 +221,14 @@ class HugoSource(Source):
 
     def _line(self, key: str) -> int | None:
         return _config_line(self.config_text, key)
+
+    def _feeds(self, config: dict, site: dict) -> None:
+        """Hugo's RSS feeds are index.xml files (/index.xml, /tags/x/index.xml): quire
+        writes its feeds under that name, so subscribers keep the site."""
+        rss = _ci(_ci(config, "outputformats"), "rss")
+        name = f"{_ci(rss, 'basename') or 'index'}.xml"
+        line = self._line("baseName") if _ci(rss, "basename") else None
+        common.site_value("feed_file", name, self.config_name, line, self.log, site, "RSS feeds")
 
     def _read_config(self) -> None:
         src, log = self.src, self.log
