@@ -23,9 +23,10 @@ $(TEST_STAMP): pyproject.toml | $(BIN)/python
 build: $(BUILD_STAMP)
 	$(BIN)/python build.py
 
-# The path is explicit, so pytest always collects the suite (never "no tests ran", exit 5).
+# The path is explicit, so pytest always collects the suite (never "no tests ran", exit 5);
+# -rs: a skipped test says why at the end (no Chromium, no Java for the HTML checker...).
 test: $(TEST_STAMP)
-	$(BIN)/python -m pytest -n 2 -q tests
+	$(BIN)/python -m pytest -n 2 -q -rs tests
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
