@@ -184,7 +184,12 @@ def _has_id(
 
 
 def _scan_of(pages: dict[str, PageScan], base_path: str, found: str) -> PageScan | None:
-    return pages.get(base_path + found.removesuffix("index.html")) or pages.get(base_path + found)
+    return pages.get(_served_at(base_path, found))
+
+
+def _served_at(base_path: str, rel: str) -> str:
+    """The URL path a built file is served at: x/index.html -> /x/, x.html -> /x.html."""
+    return base_path + rel.removesuffix("index.html")
 
 
 def resolve(out: Path, rel: str) -> str | None:
@@ -387,8 +392,9 @@ def _scan_pages(out: Path, base_path: str) -> dict[str, PageScan]:
     pages: dict[str, PageScan] = {}
     for path in sorted(out.rglob("*.html")):
         rel = path.relative_to(out).as_posix()
-        url = base_path + (rel.removesuffix("index.html") if rel.endswith("index.html") else rel)
-        pages[url] = scan_page(path.read_text(encoding="utf-8", errors="replace"))
+        pages[_served_at(base_path, rel)] = scan_page(
+            path.read_text(encoding="utf-8", errors="replace")
+        )
     return pages
 
 
